@@ -1,0 +1,176 @@
+//! How an M runs a G: switch in, and learn on the way back why the G switched out.
+//!
+//! The scheduler loop runs on the M's own (thread) stack. [`run`] resumes the G's coroutine;
+//! the G comes back by yielding, by parking, or by returning. Parking is where the
+//! park/ready protocol of [`crate::state`] meets the context switch: the G has already left
+//! its stack when its park hook runs here, so a waker that the hook lets in can only find a
+//! G that is safe to resume somewhere else.
+
+use std::mem;
+use std::sync::atomic::Ordering;
+
+use corosensei::CoroutineResult;
+
+use crate::g::{Body, Co};
+use crate::park::set_current;
+use crate::state::Commit;
+use crate::{overflow, stack, GRef};
+
+/// What a G hands the scheduler when it switches out.
+pub enum Switch {
+    /// `yield_now`: put me at the back of the run queue.
+    Yield,
+    /// `park(after)`: `call(data, g)` runs the hook that lives on the G's stack.
+    Park {
+        /// The hook, type-erased.
+        data: *mut (),
+        /// Calls and consumes the hook.
+        call: unsafe fn(*mut (), &GRef) -> bool,
+    },
+}
+
+/// Why [`run`] returned.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Ran {
+    /// The G yielded; put it at the back of a run queue.
+    Yielded,
+    /// The G is parked; whoever readies it will enqueue it.
+    Parked,
+    /// The G's park was cancelled or already satisfied; run it again soon (runnext).
+    Requeue,
+    /// The G finished (or never could start); drop the scheduler's references to it.
+    Exited,
+}
+
+/// Where `run` gets a stack for a G's first run and puts it back after its last.
+pub trait Stacks {
+    /// A stack with at least `size` usable bytes.
+    fn get(&mut self, size: usize) -> std::io::Result<stack::Stack>;
+    /// A stack that is free again.
+    fn put(&mut self, stack: stack::Stack);
+}
+
+/// Runs `g` on the calling thread until it yields, parks or finishes. The caller must have
+/// taken `g` from a run queue (so it is `RUNNABLE` and nobody else runs it).
+pub fn run(g: &GRef, stacks: &mut dyn Stacks) -> Ran {
+    g.state.start();
+    // SAFETY: a RUNNABLE G taken from a run queue is owned by the one M that took it; only
+    // that M touches `body` until the G is enqueued again.
+    let body = unsafe { &mut *g.body.get() };
+    if let Body::Entry(_) = body {
+        match stacks.get(g.stack_size()) {
+            Ok(stack) => start(g, body, stack),
+            Err(e) => {
+                eprintln!(
+                    "gpm: cannot allocate a {} byte stack for goroutine {}: {e}",
+                    g.stack_size(),
+                    g.id()
+                );
+                *body = Body::Done;
+                g.state.finish();
+                return Ran::Exited;
+            }
+        }
+    }
+    let Body::Running(co) = body else {
+        unreachable!("gpm: goroutine {} run after it finished", g.id());
+    };
+    set_current(GRef::as_ptr(g));
+    overflow::set_running(g.running.get());
+    let result = co.resume(());
+    overflow::set_running(std::ptr::null());
+    set_current(std::ptr::null());
+    check_canary(g);
+    match result {
+        CoroutineResult::Yield(Switch::Yield) => {
+            g.state.yielded();
+            Ran::Yielded
+        }
+        CoroutineResult::Yield(Switch::Park { data, call }) => {
+            let abort = AbortOnUnwind("gpm: a park hook panicked");
+            // SAFETY: `data` and `call` come from `park`, whose hook stays alive on the
+            // suspended G's stack until the G is resumed, which cannot happen before
+            // `commit_park` below.
+            let keep_parked = unsafe { call(data, g) };
+            mem::forget(abort);
+            if !keep_parked {
+                g.state.cancel_park();
+                Ran::Requeue
+            } else {
+                match g.state.commit_park() {
+                    Commit::Parked => Ran::Parked,
+                    Commit::Requeue => Ran::Requeue,
+                }
+            }
+        }
+        CoroutineResult::Return(()) => {
+            g.state.finish();
+            g.yielder.set(std::ptr::null());
+            if let Body::Running(co) = mem::replace(body, Body::Done) {
+                stacks.put(co.into_stack());
+            }
+            Ran::Exited
+        }
+    }
+}
+
+/// First run: build the coroutine on `stack` around the G's entry closure.
+fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
+    let Body::Entry(entry) = mem::replace(body, Body::Done) else {
+        unreachable!()
+    };
+    // SAFETY: only this thread touches `running` and `canary` while it owns the G.
+    unsafe {
+        let r = &mut *g.running.get();
+        (r.guard_lo, r.guard_hi) = stack.guard_range().unwrap_or((0, 0));
+    }
+    g.canary.set(stack.canary_addr().unwrap_or(0));
+    let gp = GRef::as_ptr(g);
+    let co = Co::with_stack(stack, move |yielder, ()| {
+        // SAFETY: the coroutine lives inside the G, so the G outlives it.
+        unsafe { (*gp).yielder.set(yielder as *const _) };
+        entry();
+    });
+    *body = Body::Running(co);
+}
+
+/// Stacks without a guard page carry a canary word at their lowest address; a G that ran
+/// past it has overflowed. Checked at every switch out.
+fn check_canary(g: &GRef) {
+    let addr = g.canary.get();
+    if addr != 0 && !stack::canary_ok(addr) {
+        overflow::report_overflow(g.id().0, g.name());
+    }
+}
+
+/// Unwinds a G that will never run again because its runtime is shutting down: a started G
+/// is force-unwound on the calling thread so its destructors run; a G that never ran just
+/// drops its closure. The caller must own `g` exclusively (all Ms have stopped).
+pub fn kill(g: &GRef) {
+    g.killed.store(true, Ordering::Release);
+    g.state.finish();
+    // SAFETY: the caller owns the G exclusively.
+    let body = mem::replace(unsafe { &mut *g.body.get() }, Body::Done);
+    if let Body::Running(co) = body {
+        set_current(GRef::as_ptr(g));
+        overflow::set_running(g.running.get());
+        // Dropping a suspended corosensei coroutine unwinds its stack.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(co)));
+        overflow::set_running(std::ptr::null());
+        set_current(std::ptr::null());
+        if r.is_err() {
+            eprintln!("gpm: a destructor panicked while goroutine {} was unwound at shutdown", g.id());
+        }
+    } else {
+        drop(body);
+    }
+}
+
+struct AbortOnUnwind(&'static str);
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!("{}", self.0);
+        std::process::abort();
+    }
+}

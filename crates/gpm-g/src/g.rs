@@ -1,0 +1,163 @@
+//! The G record: identity, state, and the per-G data only its current runner touches.
+
+use std::cell::{Cell, UnsafeCell};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use corosensei::{Coroutine, Yielder};
+
+use crate::exec::Switch;
+use crate::overflow::Running;
+use crate::stack::Stack;
+use crate::state::GState;
+use crate::Sched;
+
+/// A goroutine's id: unique in the process, never reused, starting at 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GId(pub u64);
+
+impl GId {
+    /// Allocates a fresh id.
+    pub fn next() -> GId {
+        GId(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl fmt::Display for GId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A shared reference to a G, as held by run queues, wait queues and timers.
+pub type GRef = Arc<G>;
+
+pub(crate) type Co = Coroutine<(), Switch, (), Stack>;
+
+/// One goroutine.
+pub struct G {
+    id: GId,
+    name: Option<Box<str>>,
+    stack_size: usize,
+    pub(crate) state: GState,
+    pub(crate) sched: Arc<dyn Sched>,
+    /// Set at runtime shutdown, before the G's stack is unwound.
+    pub(crate) killed: AtomicBool,
+    /// Slot for the scheduler's bookkeeping (gpm-m stores the G's registry index here).
+    registry_slot: AtomicU64,
+    /// The entry closure until the first run, then the coroutine. Touched only by the
+    /// thread that currently runs the G (the state protocol makes that one thread).
+    pub(crate) body: UnsafeCell<Body>,
+    /// The G's yielder, valid while the coroutine is started and not finished.
+    pub(crate) yielder: Cell<*const Yielder<(), Switch>>,
+    /// What the overflow handler reads while this G runs.
+    pub(crate) running: UnsafeCell<Running>,
+    /// Address of the canary word of a stack without a guard page, 0 otherwise.
+    pub(crate) canary: Cell<usize>,
+}
+
+pub(crate) enum Body {
+    Entry(Box<dyn FnOnce() + Send>),
+    Running(Co),
+    Done,
+}
+
+// SAFETY: the fields that are not Sync (`body`, `yielder`, `running`, `canary`) are only
+// touched by the single thread that currently runs the G or, before the first run and after
+// shutdown, by the thread that owns it exclusively; the state protocol (`state`) hands that
+// ownership from thread to thread with acquire/release transitions. The coroutine itself is
+// `!Send` because values on its stack might be thread-bound: that is gpm's one documented
+// inherent hazard (see the crate docs), the same one every M:N stackful runtime carries.
+unsafe impl Send for G {}
+// SAFETY: see the `Send` impl: shared access from other threads is limited to the atomics.
+unsafe impl Sync for G {}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl G {
+    /// A new runnable G with id `id` (from [`GId::next`]) that will run `entry` on a stack of `stack_size` bytes, scheduled
+    /// by `sched`. The stack is allocated when the G first runs.
+    pub fn new(
+        id: GId,
+        entry: Box<dyn FnOnce() + Send>,
+        name: Option<String>,
+        stack_size: usize,
+        sched: Arc<dyn Sched>,
+    ) -> GRef {
+        let name: Option<Box<str>> = name.map(String::into_boxed_str);
+        let g = Arc::new(G {
+            id,
+            name,
+            stack_size,
+            state: GState::new(),
+            sched,
+            killed: AtomicBool::new(false),
+            registry_slot: AtomicU64::new(u64::MAX),
+            body: UnsafeCell::new(Body::Entry(entry)),
+            yielder: Cell::new(std::ptr::null()),
+            running: UnsafeCell::new(Running {
+                guard_lo: 0,
+                guard_hi: 0,
+                id: id.0,
+                name_ptr: std::ptr::null(),
+                name_len: 0,
+            }),
+            canary: Cell::new(0),
+        });
+        if let Some(name) = &g.name {
+            // SAFETY: nobody else can see `g` yet.
+            unsafe {
+                let r = &mut *g.running.get();
+                r.name_ptr = name.as_ptr();
+                r.name_len = name.len();
+            }
+        }
+        g
+    }
+
+    /// This goroutine's id.
+    pub fn id(&self) -> GId {
+        self.id
+    }
+
+    /// This goroutine's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The stack size this G runs with.
+    pub fn stack_size(&self) -> usize {
+        self.stack_size
+    }
+
+    /// The scheduler this G belongs to.
+    pub fn sched(&self) -> &Arc<dyn Sched> {
+        &self.sched
+    }
+
+    /// The current state word (see [`crate::state`]).
+    pub fn state(&self) -> u8 {
+        self.state.load()
+    }
+
+    /// The scheduler's slot for this G in its registry of live goroutines.
+    pub fn registry_slot(&self) -> u64 {
+        self.registry_slot.load(Ordering::Relaxed)
+    }
+
+    /// Records the scheduler's registry slot for this G.
+    pub fn set_registry_slot(&self, slot: u64) {
+        self.registry_slot.store(slot, Ordering::Relaxed);
+    }
+}
+
+impl fmt::Debug for G {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("G")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("state", &self.state.load())
+            .finish()
+    }
+}

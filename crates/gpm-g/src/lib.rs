@@ -1,0 +1,44 @@
+//! # gpm-g: the G of G·P·M
+//!
+//! A G is a goroutine: a closure, the stack it runs on and the registers saved when it is
+//! switched out. This crate owns everything that belongs to one G and nothing about *where*
+//! it runs:
+//!
+//! - [`stack`]: mmap'd stacks with guard pages, pooled for reuse;
+//! - [`overflow`]: the signal handler that turns a guard-page hit into
+//!   `goroutine <id> (<name>) has overflowed its stack` and an abort;
+//! - [`state`]: the G state word and its park/ready transitions (loom-checked);
+//! - [`G`] and [`GRef`]: the G record shared by run queues, wait queues and the scheduler;
+//! - [`park`], [`ready`], [`yield_now`], [`current`]: what a goroutine and its wakers call;
+//! - [`exec`]: how an M switches into a G and what it learns when the G switches back;
+//! - [`Sched`]: the small interface through which a G reaches its scheduler;
+//! - [`block`]: a waiter that parks a goroutine inside the runtime and a thread outside.
+//!
+//! Channels and the netpoller depend on this crate's park/ready interface only; the run
+//! queues (`gpm-p`) and the worker threads (`gpm-m`) sit above it.
+//!
+//! # The one inherent hazard of M:N stackful code
+//!
+//! A goroutine that parks (channel receive, sleep, join, socket read, `yield_now`) may resume
+//! on a different OS thread. Anything bound to the OS thread and held across such a call then
+//! refers to the wrong thread: a `thread_local!` borrow (or even the address of a thread
+//! local, which the compiler may compute once per function), a `std::sync::MutexGuard`, a
+//! `RefCell` borrow of thread-local data. gpm cannot see these at compile time, just as
+//! `corosensei` cannot, which is why its `Coroutine` is `!Send`. Do not hold thread-bound
+//! state across a blocking gpm call; when you must, pin the goroutine to its thread first
+//! (`lock_os_thread`, provided by the `gpm` facade).
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
+
+pub mod block;
+pub mod exec;
+mod g;
+pub mod overflow;
+mod park;
+mod sched;
+pub mod stack;
+pub mod state;
+mod sync;
+
+pub use g::{G, GId, GRef};
+pub use park::{current, current_id, in_goroutine, park, ready, shutting_down, yield_now};
+pub use sched::{Sched, TimerAction};

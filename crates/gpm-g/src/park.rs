@@ -1,0 +1,152 @@
+//! What goroutines and their wakers call: `park`, `ready`, `yield_now`, `current`.
+//!
+//! The running G is found through one thread-local pointer, which [`crate::exec::run`] sets
+//! before switching into a G and clears after it switches back. Every accessor here is
+//! `#[inline(never)]` and never reads the thread-local on both sides of a switch: a G can
+//! resume on another OS thread, and the compiler may reuse a thread-local address it computed
+//! earlier in the same function.
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::exec::Switch;
+use crate::g::G;
+use crate::{GId, GRef};
+
+thread_local! {
+    static CURRENT: Cell<*const G> = const { Cell::new(ptr::null()) };
+}
+
+#[inline(never)]
+pub(crate) fn set_current(g: *const G) {
+    CURRENT.with(|c| c.set(g));
+}
+
+#[inline(never)]
+fn current_ptr() -> *const G {
+    CURRENT.with(|c| c.get())
+}
+
+/// A new reference to the G that `p` points to.
+///
+/// # Safety
+/// `p` must come from `Arc::as_ptr` of a G that is still alive.
+unsafe fn clone_ref(p: *const G) -> GRef {
+    // SAFETY: the caller guarantees `p` is a live Arc<G>'s pointer; we add the reference
+    // that `from_raw` then takes over.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Arc::from_raw(p)
+    }
+}
+
+/// The goroutine running on this thread, if any.
+pub fn current() -> Option<GRef> {
+    let p = current_ptr();
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: `exec::run` keeps a reference to the G it runs for as long as CURRENT
+        // points at it.
+        Some(unsafe { clone_ref(p) })
+    }
+}
+
+/// The id of the goroutine running on this thread, if any.
+pub fn current_id() -> Option<GId> {
+    let p = current_ptr();
+    // SAFETY: as in `current`.
+    (!p.is_null()).then(|| unsafe { (*p).id() })
+}
+
+/// True when called from inside a goroutine.
+pub fn in_goroutine() -> bool {
+    !current_ptr().is_null()
+}
+
+/// True when the calling goroutine is being unwound because its runtime shut down. The
+/// goroutine entry uses this to let the unwind through instead of reporting a panic.
+pub fn shutting_down() -> bool {
+    let p = current_ptr();
+    // SAFETY: as in `current`.
+    !p.is_null() && unsafe { (*p).killed.load(Ordering::Acquire) }
+}
+
+/// Parks the calling goroutine: switches to the scheduler and, once off the goroutine's
+/// stack, runs `after(g)` there (Go's `gopark` with its `unlockf`). `after` typically
+/// publishes `g` where a waker will find it and releases a lock; it must not block. If it
+/// returns `false` the park is cancelled and the goroutine runs again. Otherwise the
+/// goroutine sleeps until somebody calls [`ready`] on it.
+///
+/// If a `ready` reached this goroutine before it parked, `after` still runs (on the
+/// goroutine's stack) and `park` returns at once.
+///
+/// # Panics
+/// Outside a goroutine.
+#[inline(never)]
+pub fn park<F: FnOnce(&GRef) -> bool>(after: F) {
+    let p = current_ptr();
+    assert!(!p.is_null(), "gpm: park called outside a goroutine");
+    // SAFETY: as in `current`; the reference is not used after the switch below except
+    // through `g`, which stays valid because the G cannot finish while it is parked here.
+    let g: &G = unsafe { &*p };
+    if g.killed.load(Ordering::Acquire) || !g.state.begin_park() {
+        // Shutdown unwinding, or a ready that came first: do not switch.
+        // SAFETY: as in `current`.
+        let r = unsafe { clone_ref(p) };
+        after(&r);
+        return;
+    }
+    let mut hook = Some(after);
+    let y = g.yielder.get();
+    // SAFETY: `yielder` is set when the coroutine starts and stays valid until it returns;
+    // we are running on it now. `hook` lives on this stack, which stays intact while the G is
+    // suspended, and the scheduler calls it exactly once before the G can be resumed.
+    unsafe {
+        (*y).suspend(Switch::Park {
+            data: &mut hook as *mut Option<F> as *mut (),
+            call: call_hook::<F>,
+        });
+    }
+}
+
+/// Calls and consumes the park hook stored at `data`.
+///
+/// # Safety
+/// `data` must point to a live `Option<F>`.
+unsafe fn call_hook<F: FnOnce(&GRef) -> bool>(data: *mut (), g: &GRef) -> bool {
+    // SAFETY: guaranteed by the caller (`exec::run` passes what `park` stored).
+    let f = unsafe { (*(data as *mut Option<F>)).take() };
+    f.expect("gpm: park hook called twice")(g)
+}
+
+/// Makes a parked goroutine runnable again (Go's `goready`). Safe to call from anywhere,
+/// any number of times: only the first ready after a park enqueues the G.
+pub fn ready(g: &GRef) {
+    if g.state.ready() {
+        g.sched.enqueue(g.clone());
+    }
+}
+
+/// Lets other goroutines run; the caller goes to the back of its P's run queue. Outside a
+/// goroutine it yields the OS thread.
+#[inline(never)]
+pub fn yield_now() {
+    let p = current_ptr();
+    if p.is_null() {
+        std::thread::yield_now();
+        return;
+    }
+    // SAFETY: as in `current`.
+    let g: &G = unsafe { &*p };
+    if g.killed.load(Ordering::Acquire) {
+        return;
+    }
+    let y = g.yielder.get();
+    // SAFETY: as in `park`.
+    unsafe {
+        (*y).suspend(Switch::Yield);
+    }
+}

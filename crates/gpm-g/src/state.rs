@@ -1,0 +1,169 @@
+//! The G state word and the park/ready protocol.
+//!
+//! One byte holds where a G is in its life plus a `NOTIFIED` bit:
+//!
+//! ```text
+//!            pick from a run queue                   park(after): G side
+//!  RUNNABLE ───────────────────────▶ RUNNING ─────────────────────────────▶ PARKING
+//!     ▲  ▲                            │   ▲                                    │
+//!     │  └────── yield ───────────────┘   └── token consumed: park returns ────┤ (NOTIFIED set
+//!     │                                        without switching               │  while RUNNING)
+//!     │                                                                        │ after() ran on
+//!     │        ready(): the one waker that wins the CAS enqueues the G         │ the scheduler
+//!     └──────────────────────────────────── PARKED ◀──────────────────────────┘ side, true
+//! ```
+//!
+//! The rules, which the loom model in `tests/loom_state.rs` checks:
+//!
+//! 1. `park(after)` first moves `RUNNING → PARKING` on the G's own stack, switches to the
+//!    scheduler, and only there runs `after` (Go's `gopark`/`unlockf`). A waker can learn of
+//!    the G only through what `after` publishes, so it can never resume a G that is still
+//!    running on its stack.
+//! 2. `ready` is a CAS loop. `PARKED → RUNNABLE` makes the caller responsible for enqueueing
+//!    the G, exactly once. On `PARKING` (the scheduler is still inside `after`) or `RUNNING`
+//!    (a waker that got ahead of the park) it sets `NOTIFIED` instead: the scheduler sees the
+//!    bit when it tries `PARKING → PARKED` and enqueues the G itself, and a G that finds the
+//!    bit at `RUNNING → PARKING` consumes it and does not switch at all. A second `ready`
+//!    finds `RUNNABLE` or the bit already set and does nothing. So a ready is never lost and
+//!    never doubled.
+//! 3. Only the scheduler that runs the G writes its base state; wakers only CAS
+//!    `PARKED → RUNNABLE` or set `NOTIFIED`.
+//!
+//! Orderings: every transition a waker takes part in is `AcqRel`, so what the G wrote
+//! before parking (and what `after` published) happens-before whatever runs it next.
+
+use crate::sync::{AtomicU8, Ordering};
+
+const BASE: u8 = 0x0f;
+/// In a run queue (or about to be put in one) and not running.
+pub const RUNNABLE: u8 = 0;
+/// Running on an M.
+pub const RUNNING: u8 = 1;
+/// Switched out by `park`; the scheduler side is running the G's `after` hook.
+pub const PARKING: u8 = 2;
+/// Parked: only a `ready` can make it runnable again.
+pub const PARKED: u8 = 3;
+/// Finished, or unwound at runtime shutdown.
+pub const DEAD: u8 = 4;
+/// A `ready` arrived while the G was `RUNNING` or `PARKING`.
+pub const NOTIFIED: u8 = 0x10;
+
+/// What the scheduler must do with a G after its park hook ran.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Commit {
+    /// The G is parked; whoever readies it will enqueue it.
+    Parked,
+    /// A ready arrived during the hook (or the hook refused): enqueue the G now.
+    Requeue,
+}
+
+/// The atomic state of one G.
+#[derive(Debug)]
+pub struct GState(AtomicU8);
+
+impl Default for GState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GState {
+    /// A new G is runnable.
+    pub fn new() -> GState {
+        GState(AtomicU8::new(RUNNABLE))
+    }
+
+    /// The current value (base state plus `NOTIFIED`), for assertions and debugging.
+    pub fn load(&self) -> u8 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Scheduler: a runnable G was taken from a queue and is about to run. A `NOTIFIED`
+    /// bit kept across a yield stays set.
+    pub fn start(&self) {
+        self.set_base(RUNNING);
+    }
+
+    /// Scheduler: the G yielded and goes back to a run queue.
+    pub fn yielded(&self) {
+        self.set_base(RUNNABLE);
+    }
+
+    /// G side, before switching out in `park`. Returns `true` if the G must switch out,
+    /// `false` if it consumed a `NOTIFIED` token and `park` should return at once.
+    pub fn begin_park(&self) -> bool {
+        loop {
+            let cur = self.0.load(Ordering::Acquire);
+            debug_assert_eq!(cur & BASE, RUNNING, "begin_park on a G that is not running");
+            let (next, switch) = if cur & NOTIFIED != 0 {
+                (RUNNING, false)
+            } else {
+                (PARKING, true)
+            };
+            if self.cas(cur, next) {
+                return switch;
+            }
+        }
+    }
+
+    /// Scheduler: the park hook returned `true`. Commits the park unless a ready came
+    /// in meanwhile.
+    pub fn commit_park(&self) -> Commit {
+        if self.cas(PARKING, PARKED) {
+            Commit::Parked
+        } else {
+            // The only other value is PARKING|NOTIFIED: the waker left the enqueue to us.
+            debug_assert_eq!(self.load(), PARKING | NOTIFIED);
+            self.0.store(RUNNABLE, Ordering::Release);
+            Commit::Requeue
+        }
+    }
+
+    /// Scheduler: the park hook returned `false`; the G runs again. A ready that arrived
+    /// meanwhile is satisfied by that.
+    pub fn cancel_park(&self) {
+        self.0.store(RUNNABLE, Ordering::Release);
+    }
+
+    /// Any thread: make the G runnable. Returns `true` if the caller won the
+    /// `PARKED → RUNNABLE` transition and must enqueue the G.
+    pub fn ready(&self) -> bool {
+        loop {
+            let cur = self.0.load(Ordering::Acquire);
+            let next = match cur {
+                PARKED => RUNNABLE,
+                RUNNING | PARKING => cur | NOTIFIED,
+                // Runnable, dead, or already notified: nothing to do.
+                _ => return false,
+            };
+            if self.cas(cur, next) {
+                return next == RUNNABLE;
+            }
+        }
+    }
+
+    /// The G finished or was unwound; readies are ignored from now on.
+    pub fn finish(&self) {
+        self.0.store(DEAD, Ordering::Release);
+    }
+
+    fn set_base(&self, base: u8) {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            let next = (cur & !BASE) | base;
+            match self
+                .0
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(seen) => cur = seen,
+            }
+        }
+    }
+
+    fn cas(&self, from: u8, to: u8) -> bool {
+        self.0
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}

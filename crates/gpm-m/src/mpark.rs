@@ -1,0 +1,65 @@
+//! Parking an idle M, and handing it a P when it is woken.
+//!
+//! Each M has one [`MPark`]. A waker puts a P (and whether the M starts out spinning) in
+//! the slot and sets `notified` under the lock; the M waits on the condvar until
+//! `notified`. A wake that comes before the M starts waiting is kept, so it is never lost.
+
+use std::time::Instant;
+
+use crate::sync::{Condvar, Mutex};
+
+struct Slot<P> {
+    notified: bool,
+    handoff: Option<(P, bool)>,
+}
+
+/// One M's parking place.
+pub struct MPark<P> {
+    slot: Mutex<Slot<P>>,
+    cv: Condvar,
+}
+
+impl<P> Default for MPark<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P> MPark<P> {
+    /// An M that has not been woken.
+    pub fn new() -> Self {
+        MPark {
+            slot: Mutex::new(Slot {
+                notified: false,
+                handoff: None,
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Wakes the M, handing it `p` (and whether it should spin), or nothing (shutdown, or a
+    /// timer sleeper that must re-check its deadline).
+    pub fn wake(&self, handoff: Option<(P, bool)>) {
+        let mut s = self.slot.lock();
+        s.notified = true;
+        if handoff.is_some() {
+            debug_assert!(s.handoff.is_none(), "gpm: two Ps handed to one M");
+            s.handoff = handoff;
+        }
+        drop(s);
+        self.cv.notify_one();
+    }
+
+    /// Sleeps until woken or until `deadline`, and returns what the waker handed over.
+    pub fn park(&self, deadline: Option<Instant>) -> Option<(P, bool)> {
+        let mut s = self.slot.lock();
+        while !s.notified {
+            s = self.cv.wait(s, deadline);
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+        }
+        s.notified = false;
+        s.handoff.take()
+    }
+}

@@ -1,0 +1,68 @@
+//! Every live G of a runtime, so that shutdown can find and unwind the parked ones.
+//!
+//! A parked G is referenced only by whatever it waits on (a channel, a timer), and that
+//! may be reachable only from other parked goroutines' stacks. The registry is the root
+//! that keeps them all alive and lets shutdown unwind each one. It is sharded by G id so
+//! that spawns and exits on different Ms rarely meet on one lock.
+
+use gpm_g::GRef;
+use parking_lot::Mutex;
+use slab::Slab;
+
+const SHARDS: usize = 16;
+
+/// The live goroutines of one runtime.
+pub struct Registry {
+    shards: [Mutex<Slab<GRef>>; SHARDS],
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry {
+            shards: std::array::from_fn(|_| Mutex::new(Slab::new())),
+        }
+    }
+
+    fn shard(g: &GRef) -> usize {
+        (g.id().0 as usize) % SHARDS
+    }
+
+    /// Records a new G.
+    pub fn insert(&self, g: &GRef) {
+        let slot = self.shards[Self::shard(g)].lock().insert(g.clone());
+        g.set_registry_slot(slot as u64);
+    }
+
+    /// Forgets a G that exited.
+    pub fn remove(&self, g: &GRef) {
+        let slot = g.registry_slot() as usize;
+        let removed = self.shards[Self::shard(g)].lock().try_remove(slot);
+        debug_assert!(removed.is_some_and(|r| GRef::ptr_eq(&r, g)));
+    }
+
+    /// The number of live goroutines.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+
+    /// True if no goroutine is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes every live G out (shutdown).
+    pub fn take_all(&self) -> Vec<GRef> {
+        let mut out = Vec::new();
+        for s in &self.shards {
+            out.extend(s.lock().drain());
+        }
+        out
+    }
+}

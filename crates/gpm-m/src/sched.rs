@@ -1,0 +1,243 @@
+//! The scheduler of one runtime: its Ps, queues, idle lists, timers and live goroutines,
+//! and the submit side of the protocol (spawn, ready, wakep).
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use gpm_g::stack::StackPool;
+use gpm_g::{GId, GRef, Sched, TimerAction, G};
+use gpm_p::queue::GlobalQueue;
+use gpm_p::{Global, PShared, P};
+use parking_lot::Mutex;
+
+use crate::idle::Idle;
+use crate::mpark::MPark;
+use crate::registry::Registry;
+use crate::timers::{Timers, NEVER};
+use crate::worker;
+
+/// How a runtime is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Number of Ps: goroutines running in parallel. At least 1.
+    pub procs: usize,
+    /// Default goroutine stack size in bytes.
+    pub stack_size: usize,
+    /// Prefix of the worker threads' names.
+    pub thread_name: String,
+}
+
+/// An idle M's parking place, as listed in the idle-M list.
+pub(crate) type MHandle = Arc<MPark<Box<P>>>;
+
+/// One runtime's scheduler.
+pub struct Scheduler {
+    pub(crate) config: Config,
+    pub(crate) me: Weak<Scheduler>,
+    pub(crate) allp: Box<[Arc<PShared>]>,
+    pub(crate) global: Global<GRef>,
+    pub(crate) idle: Idle<Box<P>, MHandle>,
+    pub(crate) timers: Timers,
+    /// The M that sleeps until the earliest timer, and that deadline in ticks.
+    pub(crate) sleeper: Mutex<Option<MHandle>>,
+    pub(crate) sleeper_when: AtomicU64,
+    pub(crate) registry: Registry,
+    pub(crate) stacks: StackPool,
+    pub(crate) shutdown: AtomicBool,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    mcount: AtomicUsize,
+}
+
+impl Scheduler {
+    /// A scheduler with `config.procs` idle Ps and no threads yet; Ms start on demand.
+    pub fn new(config: Config) -> io::Result<Arc<Scheduler>> {
+        if config.procs == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "gpm: a runtime needs at least one proc (procs must be >= 1)",
+            ));
+        }
+        gpm_g::overflow::install();
+        let ps: Vec<Box<P>> = (0..config.procs).map(|i| Box::new(P::new(i))).collect();
+        let allp = ps.iter().map(|p| p.shared().clone()).collect();
+        let procs = config.procs;
+        let stacks = StackPool::new(config.stack_size);
+        Ok(Arc::new_cyclic(|me| Scheduler {
+            me: me.clone(),
+            allp,
+            global: Global::new(),
+            idle: Idle::new(procs, ps.into_iter().rev().collect()),
+            timers: Timers::new(procs),
+            sleeper: Mutex::new(None),
+            sleeper_when: AtomicU64::new(NEVER),
+            registry: Registry::new(),
+            stacks,
+            shutdown: AtomicBool::new(false),
+            threads: Mutex::new(Vec::new()),
+            mcount: AtomicUsize::new(0),
+            config,
+        }))
+    }
+
+    /// The configuration this scheduler runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The number of live goroutines.
+    pub fn live(&self) -> usize {
+        self.registry.len()
+    }
+
+    /// The number of M threads started so far.
+    pub fn threads(&self) -> usize {
+        self.mcount.load(Ordering::Relaxed)
+    }
+
+    /// The scheduler whose M is the calling thread, if any.
+    pub fn current() -> Option<Arc<Scheduler>> {
+        worker::current_sched()
+    }
+
+    /// Creates a goroutine running `entry` and makes it runnable. Inside a goroutine of
+    /// this runtime the new G goes to the spawner's `runnext` (Go's `newproc`); from outside,
+    /// to the global queue.
+    pub fn spawn(
+        &self,
+        id: GId,
+        entry: Box<dyn FnOnce() + Send>,
+        name: Option<String>,
+        stack_size: Option<usize>,
+    ) -> io::Result<GRef> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(io::Error::other("gpm: the runtime has shut down"));
+        }
+        let me: Arc<dyn Sched> = self.me.upgrade().expect("scheduler alive");
+        let g = G::new(
+            id,
+            entry,
+            name,
+            stack_size.unwrap_or(self.config.stack_size),
+            me,
+        );
+        self.registry.insert(&g);
+        self.enqueue(g.clone());
+        Ok(g)
+    }
+
+    /// Wakes an M to spin on an idle P if the rule allows it (Go's `wakep`).
+    pub(crate) fn wakep(&self) {
+        if !self.idle.should_wake() || !self.idle.claim_waker() {
+            return;
+        }
+        let Some(p) = self.idle.take_p() else {
+            self.idle.unclaim_waker();
+            return;
+        };
+        self.start_m(p, true);
+    }
+
+    /// Hands `p` to an idle M, or starts a new M for it.
+    pub(crate) fn start_m(&self, p: Box<P>, spinning: bool) {
+        if let Some(m) = self.idle.take_m() {
+            m.wake(Some((p, spinning)));
+            return;
+        }
+        let sched = self.me.upgrade().expect("scheduler alive");
+        let park: MHandle = Arc::new(MPark::new());
+        park.wake(Some((p, spinning)));
+        let n = self.mcount.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}-{n}", self.config.thread_name);
+        let m = park.clone();
+        let spawned = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || worker::run_m(sched, m));
+        match spawned {
+            Ok(h) => self.threads.lock().push(h),
+            Err(e) => {
+                // Thread exhaustion: take the P back so no queued work is stranded on it.
+                eprintln!("gpm: cannot start a worker thread: {e}");
+                self.mcount.fetch_sub(1, Ordering::Relaxed);
+                if let Some((p, spinning)) = park.park(None) {
+                    if spinning {
+                        self.idle.unclaim_waker();
+                    }
+                    self.idle.put_p(p);
+                }
+            }
+        }
+    }
+
+    /// Wakes the timer sleeper if `when` is earlier than its deadline; with no sleeper,
+    /// makes sure some M is around to become one (Go's `wakeNetPoller`).
+    fn poke_sleeper(&self, when: u64) {
+        let sleeping_until = self.sleeper_when.load(Ordering::SeqCst);
+        if sleeping_until == NEVER {
+            self.wakep();
+        } else if when < sleeping_until {
+            if let Some(m) = self.sleeper.lock().as_ref() {
+                m.wake(None);
+            }
+        }
+    }
+
+    /// Stops the runtime: every M exits after its current goroutine switches out, then
+    /// every goroutine still alive is unwound on the calling thread, so destructors run.
+    /// Returns how many goroutines were unwound.
+    pub fn shutdown(&self) -> usize {
+        if self.shutdown.swap(true, Ordering::AcqRel) {
+            return 0;
+        }
+        for m in self.idle.take_all_m() {
+            m.wake(None);
+        }
+        if let Some(m) = self.sleeper.lock().as_ref() {
+            m.wake(None);
+        }
+        let me = std::thread::current().id();
+        let threads = std::mem::take(&mut *self.threads.lock());
+        for h in threads {
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
+        }
+        // Every M is gone (or is the caller, inside a goroutine: then nothing else runs).
+        drop(self.idle.take_all_p());
+        while self.global.pop().is_some() {}
+        drop(self.timers.clear());
+        let gs = self.registry.take_all();
+        let n = gs.len();
+        for g in &gs {
+            if gpm_g::current_id() == Some(g.id()) {
+                continue;
+            }
+            gpm_g::exec::kill(g);
+        }
+        // Destructors may have readied or spawned more work; nothing will run it.
+        while self.global.pop().is_some() {}
+        drop(self.timers.clear());
+        n
+    }
+}
+
+impl Sched for Scheduler {
+    fn enqueue(&self, g: GRef) {
+        if let Err(g) = worker::push_local(self, g) {
+            self.global.push(g);
+        }
+        self.wakep();
+    }
+
+    fn add_timer(&self, when: Instant, action: TimerAction) {
+        let shard = worker::current_p_id(self).unwrap_or(0);
+        let ticks = self.timers.add(shard, when, action);
+        self.poke_sleeper(ticks);
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+}

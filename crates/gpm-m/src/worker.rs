@@ -1,0 +1,340 @@
+//! An M: one worker thread and its schedule loop.
+//!
+//! ```text
+//! loop {
+//!     g = find_runnable()        // may give up the P and park the thread
+//!     run g until it yields, parks or exits
+//! }
+//! ```
+//!
+//! `find_runnable` looks, in order: the global queue on every 61st fresh schedule; due
+//! timers; `runnext` (at most 3 in a row) and the local queue; the global queue; the other
+//! Ps, stealing half of a victim's queue in random order, as a spinning M; and finally
+//! gives up (see [`crate::idle`] for the fence between giving up and re-checking). A given
+//! up M parks: either as the runtime's one timer sleeper, until the earliest timer, or on
+//! the idle-M list until somebody hands it a P.
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use gpm_g::exec::{self, Ran, Stacks};
+use gpm_g::stack::Stack;
+use gpm_g::GRef;
+use gpm_p::queue::GlobalQueue;
+use gpm_p::steal::steal_work;
+use gpm_p::{Next, P, GLOBAL_TICK};
+
+use crate::sched::{MHandle, Scheduler};
+use crate::timers::NEVER;
+
+/// What the thread-local M context tells code running on an M.
+struct MCtx {
+    sched: *const Scheduler,
+    p: Cell<*const P>,
+}
+
+thread_local! {
+    static M_CTX: Cell<*const MCtx> = const { Cell::new(ptr::null()) };
+}
+
+#[inline(never)]
+fn ctx() -> *const MCtx {
+    M_CTX.with(|c| c.get())
+}
+
+/// The P this thread's M holds, if this thread is an M of `s` holding one.
+#[inline]
+fn current_p(s: &Scheduler) -> Option<&P> {
+    let c = ctx();
+    if c.is_null() {
+        return None;
+    }
+    // SAFETY: M_CTX points at the `MCtx` on the running M's stack frame in `run_m`, which
+    // outlives everything the M runs; `p` is non-null only while the M owns that P.
+    unsafe {
+        if !ptr::eq((*c).sched, s) {
+            return None;
+        }
+        (*c).p.get().as_ref()
+    }
+}
+
+/// The scheduler whose M is the calling thread.
+pub(crate) fn current_sched() -> Option<Arc<Scheduler>> {
+    let c = ctx();
+    // SAFETY: as in `current_p`; the M holds an `Arc<Scheduler>` for as long as it runs.
+    (!c.is_null()).then(|| unsafe { (*(*c).sched).me.upgrade() }).flatten()
+}
+
+/// Puts a runnable G in the current P's `runnext`, if this thread is an M of `s` with a P.
+pub(crate) fn push_local(s: &Scheduler, g: GRef) -> Result<(), GRef> {
+    match current_p(s) {
+        Some(p) => {
+            p.push_next(g);
+            Ok(())
+        }
+        None => Err(g),
+    }
+}
+
+/// The index of the current P, if this thread is an M of `s` with a P.
+pub(crate) fn current_p_id(s: &Scheduler) -> Option<usize> {
+    current_p(s).map(P::id)
+}
+
+/// An M's cache of free stacks of the runtime's default size, in front of the shared pool.
+struct LocalStacks<'a> {
+    sched: &'a Scheduler,
+    cache: Vec<Stack>,
+}
+
+const STACK_CACHE: usize = 64;
+
+impl Stacks for LocalStacks<'_> {
+    fn get(&mut self, size: usize) -> std::io::Result<Stack> {
+        if size != self.sched.stacks.size() {
+            return Stack::new(size);
+        }
+        match self.cache.pop() {
+            Some(s) => Ok(s),
+            None => self.sched.stacks.get(),
+        }
+    }
+
+    fn put(&mut self, stack: Stack) {
+        if stack.usable_size() != self.sched.stacks.size() {
+            return;
+        }
+        if self.cache.len() < STACK_CACHE {
+            self.cache.push(stack);
+        } else {
+            self.sched.stacks.put(stack);
+        }
+    }
+}
+
+impl Drop for LocalStacks<'_> {
+    fn drop(&mut self) {
+        for s in self.cache.drain(..) {
+            self.sched.stacks.put(s);
+        }
+    }
+}
+
+struct M<'a> {
+    sched: &'a Scheduler,
+    ctx: &'a MCtx,
+    park: MHandle,
+    p: Option<Box<P>>,
+    spinning: bool,
+    rng: fastrand::Rng,
+    stacks: LocalStacks<'a>,
+}
+
+/// The body of an M thread. `park` already holds the P (and spinning flag) it starts with.
+pub(crate) fn run_m(sched: Arc<Scheduler>, park: MHandle) {
+    gpm_g::overflow::ensure_altstack();
+    let ctx = MCtx {
+        sched: Arc::as_ptr(&sched),
+        p: Cell::new(ptr::null()),
+    };
+    M_CTX.with(|c| c.set(&ctx));
+    let mut m = M {
+        sched: &sched,
+        ctx: &ctx,
+        park,
+        p: None,
+        spinning: false,
+        rng: fastrand::Rng::new(),
+        stacks: LocalStacks {
+            sched: &sched,
+            cache: Vec::new(),
+        },
+    };
+    if let Some((p, spinning)) = m.park.park(None) {
+        m.acquire(p, spinning);
+        m.schedule();
+    }
+    m.release();
+    drop(m);
+    M_CTX.with(|c| c.set(ptr::null()));
+}
+
+impl M<'_> {
+    fn schedule(&mut self) {
+        while let Some(g) = self.find_runnable() {
+            if self.spinning {
+                self.spinning = false;
+                if self.sched.idle.stop_spinning() {
+                    self.sched.wakep();
+                }
+            }
+            self.execute(g);
+        }
+    }
+
+    fn execute(&mut self, g: GRef) {
+        let ran = exec::run(&g, &mut self.stacks);
+        let p = self.p.as_deref().expect("M holds a P while running a G");
+        match ran {
+            Ran::Yielded => p.push_back(g),
+            Ran::Parked => {}
+            Ran::Requeue => p.push_next(g),
+            Ran::Exited => self.sched.registry.remove(&g),
+        }
+    }
+
+    fn acquire(&mut self, p: Box<P>, spinning: bool) {
+        self.ctx.p.set(&*p);
+        self.p = Some(p);
+        self.spinning = spinning;
+    }
+
+    /// Drops the P at exit (shutdown); its queued Gs stay in the registry and are unwound.
+    fn release(&mut self) {
+        self.ctx.p.set(ptr::null());
+        if self.spinning {
+            self.spinning = false;
+            self.sched.idle.stop_spinning();
+        }
+        if let Some(p) = self.p.take() {
+            drop(p.drain());
+        }
+    }
+
+    fn find_runnable(&mut self) -> Option<GRef> {
+        let s = self.sched;
+        loop {
+            if s.shutdown.load(Ordering::Acquire) {
+                return None;
+            }
+            let p = self.p.as_deref().expect("M holds a P");
+            if p.schedtick() % GLOBAL_TICK == 0 {
+                if let Some(g) = s.global.pop() {
+                    p.tick();
+                    return Some(g);
+                }
+            }
+            if s.timers.any_pending() && s.timers.earliest() <= s.timers.now() {
+                s.timers.run_due(s.timers.now());
+            }
+            if let Some((g, next)) = p.next() {
+                if next == Next::Fresh {
+                    p.tick();
+                }
+                return Some(g);
+            }
+            if let Some(g) = s.global.pop_batch_into(p.local()) {
+                p.tick();
+                return Some(g);
+            }
+            if self.spinning || s.idle.try_spin() {
+                self.spinning = true;
+                let rng = &mut self.rng;
+                if let Some(g) = steal_work(p, &s.allp, |n| rng.usize(..n)) {
+                    p.tick();
+                    return Some(g);
+                }
+            }
+            if !self.give_up() {
+                return None;
+            }
+        }
+    }
+
+    fn has_work_anywhere(&self) -> bool {
+        let s = self.sched;
+        !s.global.is_empty() || s.allp.iter().any(|p| p.has_work())
+    }
+
+    /// Releases the P, re-checks every queue, and parks until handed a P again. Returns
+    /// false at shutdown.
+    fn give_up(&mut self) -> bool {
+        let s = self.sched;
+        let p = self.p.take().expect("M holds a P");
+        self.ctx.p.set(ptr::null());
+        s.idle.put_p(p);
+        if self.spinning {
+            self.spinning = false;
+            s.idle.stop_spinning();
+        }
+        s.idle.fence_before_recheck();
+        loop {
+            if self.has_work_anywhere() {
+                if let Some(p) = s.idle.take_p() {
+                    self.acquire(p, false);
+                    return true;
+                }
+            }
+            if s.shutdown.load(Ordering::Acquire) {
+                return false;
+            }
+            let deadline = self.become_sleeper();
+            if deadline.is_none() {
+                s.idle.put_m(self.park.clone());
+            }
+            let handoff = self.park.park(deadline);
+            if deadline.is_some() {
+                self.resign_sleeper();
+            }
+            if let Some((p, spinning)) = handoff {
+                self.acquire(p, spinning);
+                return true;
+            }
+            if s.shutdown.load(Ordering::Acquire) {
+                return false;
+            }
+            // Woken without a P: a timer is due, or the deadline moved.
+            let now = s.timers.now();
+            if s.timers.earliest() <= now {
+                if let Some(p) = s.idle.take_p() {
+                    self.acquire(p, false);
+                    return true;
+                }
+                s.timers.run_due(now);
+            }
+        }
+    }
+
+    /// Becomes the runtime's timer sleeper if there are timers and no sleeper yet; returns
+    /// the instant to wake at.
+    fn become_sleeper(&self) -> Option<Instant> {
+        let s = self.sched;
+        if !s.timers.any_pending() {
+            return None;
+        }
+        let mut slot = s.sleeper.lock();
+        if slot.is_some() {
+            return None;
+        }
+        // Publish the deadline, then re-read the heaps: a timer added concurrently is either
+        // seen here or its adder sees our deadline and wakes us (SeqCst on both sides).
+        let mut when = s.timers.earliest();
+        loop {
+            s.sleeper_when.store(when, Ordering::SeqCst);
+            let again = s.timers.earliest();
+            if again == when {
+                break;
+            }
+            when = again;
+        }
+        if when == NEVER {
+            s.sleeper_when.store(NEVER, Ordering::SeqCst);
+            return None;
+        }
+        *slot = Some(self.park.clone());
+        Some(s.timers.instant(when))
+    }
+
+    fn resign_sleeper(&self) {
+        let s = self.sched;
+        let mut slot = s.sleeper.lock();
+        if slot.as_ref().is_some_and(|m| Arc::ptr_eq(m, &self.park)) {
+            *slot = None;
+            s.sleeper_when.store(NEVER, Ordering::SeqCst);
+        }
+    }
+}

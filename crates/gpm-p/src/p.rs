@@ -1,0 +1,189 @@
+//! One P: the owner's half (local queue, counters) and the half other Ms may touch
+//! (stealer, `runnext`).
+//!
+//! `runnext` holds the G most recently readied or spawned by the G running on this P. It
+//! runs next and inherits the current time slice, so a pair of goroutines talking over a
+//! channel runs as a unit without a trip through the queue. Two such goroutines could keep
+//! readying each other forever; after [`MAX_RUNNEXT_STREAK`] consecutive `runnext` runs the
+//! P takes from its queue instead (tokio caps its LIFO slot at 3 for the same reason).
+//! `runnext` is stealable: an idle M's last steal pass may take it, so a G readied by a
+//! goroutine that then computes for a long time is not stranded.
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Arc;
+
+use gpm_g::{GRef, G};
+
+use crate::queue::{Local, LocalQueue, StealQueue, Stealer};
+
+/// Consecutive `runnext` runs before the local queue gets a turn.
+pub const MAX_RUNNEXT_STREAK: u32 = 3;
+
+/// Where [`P::next`] found its G.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Next {
+    /// From `runnext`: it inherits the current time slice.
+    Inherit,
+    /// From the local queue: a new time slice.
+    Fresh,
+}
+
+/// The parts of a P that other Ms use: to steal, and to see whether it has work.
+pub struct PShared {
+    id: usize,
+    stealer: Stealer<GRef>,
+    runnext: AtomicPtr<G>,
+}
+
+// SAFETY: `runnext` holds a pointer from `Arc::into_raw`; the slot owns that reference and
+// every access moves it with an atomic swap, so it is shared like an `Arc<G>` (Send + Sync).
+unsafe impl Sync for PShared {}
+// SAFETY: as for Sync.
+unsafe impl Send for PShared {}
+
+impl PShared {
+    /// This P's index.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// True if this P has queued work (local queue or `runnext`).
+    pub fn has_work(&self) -> bool {
+        !self.stealer.is_empty() || !self.runnext.load(Ordering::Acquire).is_null()
+    }
+
+    /// Steals about half of this P's local queue into `thief`'s queue and returns one G. With
+    /// `take_runnext`, falls back to this P's `runnext` slot.
+    pub fn steal_into(&self, thief: &P, take_runnext: bool) -> Option<GRef> {
+        if let Some(g) = self.stealer.steal_half_into(&thief.local) {
+            return Some(g);
+        }
+        if take_runnext {
+            return self.take_runnext();
+        }
+        None
+    }
+
+    fn take_runnext(&self) -> Option<GRef> {
+        if self.runnext.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        let p = self.runnext.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: a non-null slot owns one reference from `Arc::into_raw`, which the swap
+        // just moved to us.
+        (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
+    }
+
+    fn put_runnext(&self, g: GRef) -> Option<GRef> {
+        let p = self.runnext.swap(GRef::into_raw(g) as *mut G, Ordering::AcqRel);
+        // SAFETY: as in `take_runnext`.
+        (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
+    }
+}
+
+impl Drop for PShared {
+    fn drop(&mut self) {
+        drop(self.take_runnext());
+    }
+}
+
+/// A P as held by the M that owns it.
+pub struct P {
+    shared: Arc<PShared>,
+    local: Local<GRef>,
+    schedtick: Cell<u32>,
+    streak: Cell<u32>,
+}
+
+impl P {
+    /// A new P with index `id`.
+    pub fn new(id: usize) -> P {
+        let local = Local::new();
+        let shared = Arc::new(PShared {
+            id,
+            stealer: local.stealer(),
+            runnext: AtomicPtr::new(ptr::null_mut()),
+        });
+        P {
+            shared,
+            local,
+            schedtick: Cell::new(0),
+            streak: Cell::new(0),
+        }
+    }
+
+    /// This P's index.
+    pub fn id(&self) -> usize {
+        self.shared.id
+    }
+
+    /// The half of this P other Ms see.
+    pub fn shared(&self) -> &Arc<PShared> {
+        &self.shared
+    }
+
+    /// The local run queue.
+    pub fn local(&self) -> &Local<GRef> {
+        &self.local
+    }
+
+    /// Puts `g` in `runnext`; a G it displaces goes to the back of the local queue.
+    pub fn push_next(&self, g: GRef) {
+        if let Some(old) = self.shared.put_runnext(g) {
+            self.local.push(old);
+        }
+    }
+
+    /// Appends `g` to the local queue.
+    pub fn push_back(&self, g: GRef) {
+        self.local.push(g);
+    }
+
+    /// The next G to run from this P: `runnext` first (at most [`MAX_RUNNEXT_STREAK`] times
+    /// in a row), then the local queue.
+    #[inline]
+    pub fn next(&self) -> Option<(GRef, Next)> {
+        let streak = self.streak.get();
+        if streak < MAX_RUNNEXT_STREAK {
+            if let Some(g) = self.shared.take_runnext() {
+                self.streak.set(streak + 1);
+                return Some((g, Next::Inherit));
+            }
+        }
+        self.streak.set(0);
+        if let Some(g) = self.local.pop() {
+            return Some((g, Next::Fresh));
+        }
+        self.shared.take_runnext().map(|g| (g, Next::Fresh))
+    }
+
+    /// Counts one schedule with a fresh time slice and returns the new count.
+    #[inline]
+    pub fn tick(&self) -> u32 {
+        let t = self.schedtick.get().wrapping_add(1);
+        self.schedtick.set(t);
+        t
+    }
+
+    /// The number of schedules with a fresh time slice so far (sysmon compares it to spot a
+    /// goroutine that runs too long).
+    pub fn schedtick(&self) -> u32 {
+        self.schedtick.get()
+    }
+
+    /// True if `runnext` and the local queue are empty.
+    pub fn is_empty(&self) -> bool {
+        !self.shared.has_work()
+    }
+
+    /// Empties the P (at shutdown), returning every queued G.
+    pub fn drain(&self) -> Vec<GRef> {
+        let mut out: Vec<GRef> = self.shared.take_runnext().into_iter().collect();
+        while let Some(g) = self.local.pop() {
+            out.push(g);
+        }
+        out
+    }
+}

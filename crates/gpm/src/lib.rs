@@ -1,0 +1,58 @@
+//! # gpm: Go's G·P·M scheduler for Rust
+//!
+//! Spawn anything, block anywhere: a goroutine is a closure with its own stack, written as
+//! plain blocking Rust. When it waits (a join, a sleep, later a channel or a socket) it
+//! parks, and its OS thread runs another goroutine.
+//!
+//! ```
+//! let h = gpm::go!(move || {
+//!     gpm::time::sleep(std::time::Duration::from_millis(1));
+//!     6 * 7
+//! });
+//! assert_eq!(h.join().unwrap(), 42);
+//! ```
+//!
+//! - [`go!`] / [`spawn`] / [`Builder`]: start goroutines on the current runtime;
+//! - [`JoinHandle`]: join (park inside a goroutine, block outside), `is_finished`, `id`;
+//! - [`Runtime`]: an explicit runtime (`procs`, stack size) with `block_on` and `spawn`;
+//!   without one, `go!` starts a global runtime on first use, with `GPM_PROCS` Ps if that
+//!   variable is set, else one per available CPU;
+//! - [`yield_now`], [`time::sleep`].
+//!
+//! A panic in a goroutine is caught at its boundary and returned by `join` as
+//! `Err(payload)`, like `std::thread`; other goroutines keep running. A stack overflow hits
+//! a guard page and aborts with `goroutine <id> (<name>) has overflowed its stack`.
+//!
+//! # The one inherent hazard
+//!
+//! A goroutine that blocks in gpm (join, sleep, yield, and later channel and socket
+//! operations) may continue on a different OS thread. Never hold thread-bound state across
+//! such a call: a borrow of a `thread_local!` (the compiler may even keep a thread-local's
+//! address across the call, so re-enter `LocalKey::with` after blocking rather than caching
+//! anything from it), a `std::sync::MutexGuard`, or any `!Send` value tied to the thread.
+//! Every M:N runtime with stackful coroutines has this hazard (`may` #6; `corosensei`
+//! makes its coroutines `!Send` for this reason); gpm documents it rather than hiding it.
+//! Pinning a goroutine to its thread (Go's `LockOSThread`) is the planned escape hatch and
+//! is not available yet.
+
+mod join;
+mod runtime;
+mod spawn;
+pub mod time;
+
+pub use join::{GoroutineId, JoinHandle};
+pub use runtime::{
+    Runtime, RuntimeBuilder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, PROCS_ENV,
+};
+pub use spawn::{spawn, Builder};
+
+/// Lets other goroutines run: the caller goes to the back of its P's run queue. Outside a
+/// goroutine it yields the OS thread.
+pub fn yield_now() {
+    gpm_g::yield_now();
+}
+
+/// The id of the calling goroutine, or `None` outside any goroutine.
+pub fn current_id() -> Option<GoroutineId> {
+    gpm_g::current_id()
+}

@@ -1,0 +1,114 @@
+//! Spawning goroutines: `spawn`, `go!` and the per-goroutine `Builder`.
+
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+use gpm_g::GId;
+use gpm_m::Scheduler;
+
+use crate::join::{Completion, JoinHandle, Packet};
+use crate::runtime;
+
+/// Spawns a goroutine on the current runtime (the caller's, inside a goroutine; the global
+/// one otherwise) and returns its handle.
+///
+/// # Panics
+/// If the global runtime cannot start (a bad `GPM_PROCS`) or the runtime has shut down,
+/// like `std::thread::spawn` panics when it cannot create a thread. Use [`Builder::spawn`]
+/// to get an error instead.
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new()
+        .spawn(f)
+        .unwrap_or_else(|e| panic!("gpm: failed to spawn a goroutine: {e}"))
+}
+
+/// Spawns a goroutine.
+///
+/// - `go!(move || body)` / `go!(|| body)` spawn the closure;
+/// - `go!(expr)` spawns a goroutine that evaluates `expr` (moving what it uses), e.g.
+///   `go!(fib(30))`. To spawn a closure held in a variable, call [`spawn`].
+///
+/// Returns a [`JoinHandle`].
+#[macro_export]
+macro_rules! go {
+    (move || $($body:tt)*) => {
+        $crate::spawn(move || $($body)*)
+    };
+    (|| $($body:tt)*) => {
+        $crate::spawn(|| $($body)*)
+    };
+    ($e:expr) => {
+        $crate::spawn(move || $e)
+    };
+}
+
+/// Configures one goroutine before it is spawned: its name (shown in the stack-overflow
+/// message) and its stack size.
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+}
+
+impl Builder {
+    /// A builder with the runtime's defaults.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the goroutine.
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the goroutine's stack size in bytes (rounded up to whole pages, at least
+    /// [`crate::MIN_STACK_SIZE`]).
+    pub fn stack_size(mut self, size: usize) -> Builder {
+        self.stack_size = Some(size);
+        self
+    }
+
+    /// Spawns the goroutine on the current runtime (the caller's, inside a goroutine; the
+    /// global one otherwise).
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let sched = runtime::current_or_global()?;
+        self.spawn_on(&sched, f)
+    }
+
+    pub(crate) fn spawn_on<F, T>(self, sched: &Arc<Scheduler>, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let stack_size = self.stack_size.map(runtime::checked_stack_size).transpose()?;
+        let packet = Packet::new();
+        let id = GId::next();
+        let done = Completion {
+            packet: Some(packet.clone()),
+            id,
+        };
+        let entry = Box::new(move || {
+            let r = panic::catch_unwind(AssertUnwindSafe(f));
+            if gpm_g::shutting_down() {
+                // A forced unwind at runtime shutdown: let it through to the G's root;
+                // dropping `done` on the way tells the joiner.
+                if let Err(payload) = r {
+                    panic::resume_unwind(payload);
+                }
+            }
+            done.complete(r);
+        });
+        sched.spawn(id, entry, self.name, stack_size)?;
+        Ok(JoinHandle { packet, id })
+    }
+}
