@@ -118,7 +118,7 @@ fn describe_failure(status: std::process::ExitStatus, stderr: &str) -> String {
     let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with("note:"))
         .collect();
     let panic_msg = lines
         .iter()

@@ -12,3 +12,16 @@ pub mod config;
 pub mod rss;
 pub mod stats;
 pub mod table;
+
+/// Unwraps a `join` result, re-panicking with the task's own panic message (a plain
+/// `expect` would only show `Any { .. }`).
+pub fn joined<T>(r: std::thread::Result<T>) -> T {
+    r.unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".to_string());
+        panic!("task panicked: {msg}")
+    })
+}

@@ -3,6 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long [`measure_blocked`] waits without a new arrival before declaring failure.
+const STALL: Duration = Duration::from_secs(10);
 
 /// Current resident set size of this process in KiB (`/proc/self/statm`, field 2, times
 /// the page size). Returns `NaN` if `/proc` is unavailable.
@@ -76,7 +80,8 @@ pub struct BlockedRss {
 /// `driver` must build its runtime, call [`Blocked::runtime_ready`], then spawn `n` tasks
 /// that each call [`Blocked::arrive`] and then block (sleeping, re-sleeping until
 /// [`Blocked::released`]), and finally join them all. The main thread polls the arrival
-/// counter (no sleeping), reads RSS once all `n` have arrived, then releases them.
+/// counter (no sleeping), reads RSS once all `n` have arrived, then releases them. Panics
+/// if arrivals stop short of `n` for 10 s.
 pub fn measure_blocked(n: usize, driver: impl FnOnce(Arc<Blocked>) + Send + 'static) -> BlockedRss {
     let blocked = Arc::new(Blocked {
         arrived: AtomicUsize::new(0),
@@ -88,7 +93,19 @@ pub fn measure_blocked(n: usize, driver: impl FnOnce(Arc<Blocked>) + Send + 'sta
     blocked.baseline.wait();
     let before = rss_kib();
     blocked.baseline.wait();
-    while blocked.arrived.load(Ordering::Acquire) < n {
+    // A task that cannot start (e.g. its stack cannot be mapped) never arrives: give up
+    // after STALL without progress instead of spinning until the cell's timeout.
+    let (mut seen, mut progress_at) = (0, Instant::now());
+    loop {
+        let arrived = blocked.arrived.load(Ordering::Acquire);
+        if arrived >= n {
+            break;
+        }
+        if arrived != seen {
+            (seen, progress_at) = (arrived, Instant::now());
+        } else if progress_at.elapsed() > STALL {
+            panic!("stalled: {arrived} of {n} tasks blocked, no progress for {STALL:?}");
+        }
         std::thread::yield_now();
     }
     let after = rss_kib();

@@ -32,7 +32,7 @@ impl Peer for Gpm {
                 (0..n).map(|i| gpm::go!(move || i)).collect();
             let mut sum = 0usize;
             for h in handles {
-                sum = sum.wrapping_add(h.join().expect("task panicked"));
+                sum = sum.wrapping_add(gpm_bench::joined(h.join()));
             }
             std::hint::black_box(sum);
             start.elapsed()
@@ -52,7 +52,7 @@ impl Peer for Gpm {
                 })
                 .collect();
             for h in handles {
-                h.join().expect("task panicked");
+                gpm_bench::joined(h.join());
             }
             start.elapsed()
         })
@@ -72,7 +72,7 @@ impl Peer for Gpm {
                 .collect();
             let mut slept = Duration::ZERO;
             for h in handles {
-                slept += h.join().expect("task panicked");
+                slept += gpm_bench::joined(h.join());
             }
             SleepRun {
                 wall: start.elapsed(),
@@ -104,7 +104,7 @@ pub fn blocked(procs: usize, n: usize, block_for: Duration) -> BlockedRss {
                 })
                 .collect();
             for h in handles {
-                h.join().expect("task panicked");
+                gpm_bench::joined(h.join());
             }
         });
     })

@@ -21,7 +21,7 @@ impl May {
 
 /// Runs `f` as a root coroutine and waits for it from the calling thread.
 fn root<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    may::go!(f).join().expect("root coroutine panicked")
+    gpm_bench::joined(may::go!(f).join())
 }
 
 impl Peer for May {
@@ -31,7 +31,7 @@ impl Peer for May {
             let handles: Vec<_> = (0..n).map(|i| may::go!(move || i)).collect();
             let mut sum = 0usize;
             for h in handles {
-                sum = sum.wrapping_add(h.join().expect("task panicked"));
+                sum = sum.wrapping_add(gpm_bench::joined(h.join()));
             }
             std::hint::black_box(sum);
             start.elapsed()
@@ -51,7 +51,7 @@ impl Peer for May {
                 })
                 .collect();
             for h in handles {
-                h.join().expect("task panicked");
+                gpm_bench::joined(h.join());
             }
             start.elapsed()
         })
@@ -71,7 +71,7 @@ impl Peer for May {
                 .collect();
             let mut slept = Duration::ZERO;
             for h in handles {
-                slept += h.join().expect("task panicked");
+                slept += gpm_bench::joined(h.join());
             }
             SleepRun {
                 wall: start.elapsed(),
@@ -103,7 +103,7 @@ pub fn blocked(procs: usize, n: usize, block_for: Duration) -> BlockedRss {
                 })
                 .collect();
             for h in handles {
-                h.join().expect("task panicked");
+                gpm_bench::joined(h.join());
             }
         });
     })

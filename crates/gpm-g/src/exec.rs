@@ -138,7 +138,9 @@ fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
 /// past it has overflowed. Checked at every switch out.
 fn check_canary(g: &GRef) {
     let addr = g.canary.get();
-    if addr != 0 && !stack::canary_ok(addr) {
+    // SAFETY: `addr` came from `canary_addr()` of the stack that the G's coroutine owns,
+    // which is alive, and this thread has just switched the G out.
+    if addr != 0 && !unsafe { stack::canary_ok(addr) } {
         overflow::report_overflow(g.id().0, g.name());
     }
 }
@@ -159,7 +161,10 @@ pub fn kill(g: &GRef) {
         overflow::set_running(std::ptr::null());
         set_current(std::ptr::null());
         if r.is_err() {
-            eprintln!("gpm: a destructor panicked while goroutine {} was unwound at shutdown", g.id());
+            eprintln!(
+                "gpm: a destructor panicked while goroutine {} was unwound at shutdown",
+                g.id()
+            );
         }
     } else {
         drop(body);

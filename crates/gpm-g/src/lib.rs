@@ -39,6 +39,8 @@ pub mod stack;
 pub mod state;
 mod sync;
 
-pub use g::{G, GId, GRef};
-pub use park::{current, current_id, in_goroutine, park, ready, shutting_down, yield_now};
+pub use g::{GId, GRef, G};
+pub use park::{
+    current, current_id, in_goroutine, park, ready, ready_fifo, shutting_down, yield_now,
+};
 pub use sched::{Sched, TimerAction};

@@ -126,7 +126,15 @@ unsafe fn call_hook<F: FnOnce(&GRef) -> bool>(data: *mut (), g: &GRef) -> bool {
 /// any number of times: only the first ready after a park enqueues the G.
 pub fn ready(g: &GRef) {
     if g.state.ready() {
-        g.sched.enqueue(g.clone());
+        g.sched.enqueue(g.clone(), true);
+    }
+}
+
+/// Like [`ready`], but the goroutine joins the back of the run queue instead of running
+/// next, so goroutines readied in a batch (timers) run in the order they were readied.
+pub fn ready_fifo(g: &GRef) {
+    if g.state.ready() {
+        g.sched.enqueue(g.clone(), false);
     }
 }
 

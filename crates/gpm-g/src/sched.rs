@@ -20,7 +20,10 @@ pub enum TimerAction {
 pub trait Sched: Send + Sync + 'static {
     /// Put a G that has just become runnable on a run queue. Called exactly once per
     /// `PARKED → RUNNABLE` transition, by whoever won it.
-    fn enqueue(&self, g: GRef);
+    /// With `next`, the G runs next on the current P (`runnext`, Go's `goready`); without,
+    /// it joins the back of the queue (timers use this so that goroutines woken together
+    /// run in deadline order).
+    fn enqueue(&self, g: GRef, next: bool);
 
     /// Run `action` at (or soon after) `when`.
     fn add_timer(&self, when: Instant, action: TimerAction);

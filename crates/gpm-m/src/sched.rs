@@ -124,7 +124,7 @@ impl Scheduler {
             me,
         );
         self.registry.insert(&g);
-        self.enqueue(g.clone());
+        self.enqueue(g.clone(), true);
         Ok(g)
     }
 
@@ -224,8 +224,8 @@ impl Scheduler {
 }
 
 impl Sched for Scheduler {
-    fn enqueue(&self, g: GRef) {
-        if let Err(g) = worker::push_local(self, g) {
+    fn enqueue(&self, g: GRef, next: bool) {
+        if let Err(g) = worker::push_local(self, g, next) {
             self.global.push(g);
         }
         self.wakep();

@@ -137,7 +137,7 @@ impl Timers {
         }
         for action in due {
             match action {
-                TimerAction::Ready(g) => gpm_g::ready(&g),
+                TimerAction::Ready(g) => gpm_g::ready_fifo(&g),
                 TimerAction::Call(f) => f(),
             }
         }

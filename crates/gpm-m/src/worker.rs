@@ -25,7 +25,7 @@ use gpm_g::stack::Stack;
 use gpm_g::GRef;
 use gpm_p::queue::GlobalQueue;
 use gpm_p::steal::steal_work;
-use gpm_p::{Next, P, GLOBAL_TICK};
+use gpm_p::{Next, GLOBAL_TICK, P};
 
 use crate::sched::{MHandle, Scheduler};
 use crate::timers::NEVER;
@@ -66,14 +66,21 @@ fn current_p(s: &Scheduler) -> Option<&P> {
 pub(crate) fn current_sched() -> Option<Arc<Scheduler>> {
     let c = ctx();
     // SAFETY: as in `current_p`; the M holds an `Arc<Scheduler>` for as long as it runs.
-    (!c.is_null()).then(|| unsafe { (*(*c).sched).me.upgrade() }).flatten()
+    (!c.is_null())
+        .then(|| unsafe { (*(*c).sched).me.upgrade() })
+        .flatten()
 }
 
-/// Puts a runnable G in the current P's `runnext`, if this thread is an M of `s` with a P.
-pub(crate) fn push_local(s: &Scheduler, g: GRef) -> Result<(), GRef> {
+/// Puts a runnable G on the current P (in `runnext` with `next`, else at the back of the
+/// local queue), if this thread is an M of `s` with a P.
+pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef> {
     match current_p(s) {
-        Some(p) => {
+        Some(p) if next => {
             p.push_next(g);
+            Ok(())
+        }
+        Some(p) => {
+            p.push_back(g);
             Ok(())
         }
         None => Err(g),

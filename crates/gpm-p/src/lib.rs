@@ -10,11 +10,11 @@
 //! - [`P`] / [`PShared`]: the owner's half and the half other Ms may touch;
 //! - [`steal`]: how an idle M takes work from its peers.
 
-pub mod queue;
 mod p;
+pub mod queue;
 pub mod steal;
 
-pub use p::{Next, P, PShared, MAX_RUNNEXT_STREAK};
+pub use p::{Next, PShared, MAX_RUNNEXT_STREAK, P};
 pub use queue::{Global, Local, Stealer};
 
 /// The global queue is checked before the local one on every `GLOBAL_TICK`-th schedule, so

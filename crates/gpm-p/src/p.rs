@@ -77,7 +77,9 @@ impl PShared {
     }
 
     fn put_runnext(&self, g: GRef) -> Option<GRef> {
-        let p = self.runnext.swap(GRef::into_raw(g) as *mut G, Ordering::AcqRel);
+        let p = self
+            .runnext
+            .swap(GRef::into_raw(g) as *mut G, Ordering::AcqRel);
         // SAFETY: as in `take_runnext`.
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }

@@ -47,6 +47,9 @@ pub fn steal_work(
 
 /// A stride in `1..n` coprime to `n`, picked from `seed`.
 fn coprime_stride(n: usize, seed: usize) -> usize {
+    if n == 1 {
+        return 1;
+    }
     let mut s = seed % n;
     loop {
         if s != 0 && gcd(s, n) == 1 {

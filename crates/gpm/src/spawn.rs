@@ -90,7 +90,10 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let stack_size = self.stack_size.map(runtime::checked_stack_size).transpose()?;
+        let stack_size = self
+            .stack_size
+            .map(runtime::checked_stack_size)
+            .transpose()?;
         let packet = Packet::new();
         let id = GId::next();
         let done = Completion {

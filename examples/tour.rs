@@ -1,0 +1,63 @@
+//! A tour of gpm, printed step by step: `cargo run --release --example tour`.
+
+use std::time::{Duration, Instant};
+
+fn main() {
+    let rt = gpm::Runtime::builder().procs(2).build().expect("runtime");
+    println!("1. a runtime with {} Ps", rt.procs());
+
+    let answer = rt.block_on(|| gpm::go!(move || 6 * 7).join().unwrap());
+    println!("2. go! + join: {answer}");
+
+    let sum: u64 = rt.block_on(|| {
+        let hs: Vec<_> = (0..100_000u64).map(|i| gpm::go!(i)).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    println!("3. 100,000 goroutines summed their ids: {sum}");
+
+    // Print panics in one line instead of the default message with a backtrace.
+    std::panic::set_hook(Box::new(|info| println!("   (panic hook: {info})")));
+    let caught = rt.block_on(|| gpm::go!(move || -> u8 { panic!("a goroutine panicked") }).join());
+    let msg = caught.unwrap_err();
+    println!(
+        "4. join returned the panic as Err({:?}); the runtime keeps going",
+        msg.downcast_ref::<&str>().unwrap()
+    );
+
+    let t = Instant::now();
+    rt.block_on(|| {
+        let hs: Vec<_> = (0..10_000)
+            .map(|_| gpm::go!(move || gpm::time::sleep(Duration::from_millis(50))))
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+    });
+    println!(
+        "5. 10,000 goroutines slept 50 ms each, together, in {:?}",
+        t.elapsed()
+    );
+
+    let turns = rt.block_on(|| {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let hs: Vec<_> = ["a", "b", "c"]
+            .into_iter()
+            .map(|name| {
+                let log = log.clone();
+                gpm::go!(move || {
+                    for _ in 0..3 {
+                        log.lock().unwrap().push_str(name);
+                        gpm::yield_now();
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        let s = log.lock().unwrap().clone();
+        s
+    });
+    println!("6. three goroutines taking turns with yield_now: {turns}");
+    println!("done");
+}
