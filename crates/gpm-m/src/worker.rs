@@ -219,7 +219,7 @@ impl M<'_> {
                 return None;
             }
             let p = self.p.as_deref().expect("M holds a P");
-            if p.schedtick() % GLOBAL_TICK == 0 {
+            if p.schedtick().is_multiple_of(GLOBAL_TICK) {
                 if let Some(g) = s.global.pop() {
                     p.tick();
                     return Some(g);

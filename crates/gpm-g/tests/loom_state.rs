@@ -1,0 +1,143 @@
+//! loom models of the park/ready protocol of `gpm_g::state`.
+//!
+//! The scheduler side of `park` and a waker race on one G's state word. Every model checks
+//! the protocol's promise: a ready is never lost (the G ends up enqueued, or its park returns
+//! without switching) and never doubled (it is enqueued at most once).
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-g --test loom_state --release`
+#![cfg(loom)]
+
+use gpm_g::state::{Commit, GState, RUNNABLE, RUNNING};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = Some(3);
+    b.max_branches = 100_000;
+    b.check(f);
+}
+
+/// What the G + its M do: begin the park on the G's stack, run the hook (which publishes
+/// the G) on the scheduler side, commit. Returns how many times the scheduler enqueued it.
+fn park_side(st: &GState, publish: &AtomicBool) -> (usize, bool) {
+    if !st.begin_park() {
+        // A ready got here first: park returns at once (the hook still runs).
+        publish.store(true, Ordering::Release);
+        return (0, true);
+    }
+    publish.store(true, Ordering::Release);
+    match st.commit_park() {
+        Commit::Parked => (0, false),
+        Commit::Requeue => (1, false),
+    }
+}
+
+#[test]
+fn ready_after_publish_is_never_lost_or_doubled() {
+    model(|| {
+        let st = Arc::new(GState::new());
+        st.start();
+        let published = Arc::new(AtomicBool::new(false));
+        let enq = Arc::new(AtomicUsize::new(0));
+        let waker = {
+            let (st, published, enq) = (st.clone(), published.clone(), enq.clone());
+            thread::spawn(move || {
+                // The waker finds the G only through what the hook published.
+                while !published.load(Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                if st.ready() {
+                    enq.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let (by_sched, returned_early) = park_side(&st, &published);
+        waker.join().unwrap();
+        assert!(!returned_early, "no ready can precede the publish");
+        assert_eq!(enq.load(Ordering::Relaxed) + by_sched, 1, "enqueued exactly once");
+        assert_eq!(st.load(), RUNNABLE);
+    });
+}
+
+#[test]
+fn ready_racing_the_whole_park_is_never_lost_or_doubled() {
+    // A waker that does not wait for the publish: its ready may land while the G is still
+    // RUNNING (token), while the hook runs (PARKING), or after the park (PARKED).
+    model(|| {
+        let st = Arc::new(GState::new());
+        st.start();
+        let published = Arc::new(AtomicBool::new(false));
+        let enq = Arc::new(AtomicUsize::new(0));
+        let waker = {
+            let (st, enq) = (st.clone(), enq.clone());
+            thread::spawn(move || {
+                if st.ready() {
+                    enq.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let (by_sched, returned_early) = park_side(&st, &published);
+        waker.join().unwrap();
+        let total = enq.load(Ordering::Relaxed) + by_sched + usize::from(returned_early);
+        assert_eq!(total, 1, "the one ready took effect exactly once");
+        let s = st.load();
+        if returned_early {
+            assert_eq!(s, RUNNING, "token consumed, G still running");
+        } else {
+            assert_eq!(s, RUNNABLE);
+        }
+    });
+}
+
+#[test]
+fn two_racing_wakers_take_effect_once() {
+    model(|| {
+        let st = Arc::new(GState::new());
+        st.start();
+        let published = Arc::new(AtomicBool::new(false));
+        let enq = Arc::new(AtomicUsize::new(0));
+        let wakers: Vec<_> = (0..2)
+            .map(|_| {
+                let (st, enq) = (st.clone(), enq.clone());
+                thread::spawn(move || {
+                    if st.ready() {
+                        enq.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        let (by_sched, returned_early) = park_side(&st, &published);
+        for w in wakers {
+            w.join().unwrap();
+        }
+        let total = enq.load(Ordering::Relaxed) + by_sched + usize::from(returned_early);
+        assert_eq!(total, 1, "two readies for one park take effect exactly once");
+    });
+}
+
+#[test]
+fn cancelled_park_satisfies_a_concurrent_ready() {
+    // The hook refuses the park (`after` returned false) while a ready races it.
+    model(|| {
+        let st = Arc::new(GState::new());
+        st.start();
+        let enq = Arc::new(AtomicUsize::new(0));
+        let waker = {
+            let (st, enq) = (st.clone(), enq.clone());
+            thread::spawn(move || {
+                if st.ready() {
+                    enq.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let switched = st.begin_park();
+        if switched {
+            st.cancel_park();
+        }
+        waker.join().unwrap();
+        // The G runs again either way; the ready never enqueues a second copy.
+        assert_eq!(enq.load(Ordering::Relaxed), 0);
+    });
+}
