@@ -56,7 +56,11 @@ fn ready_after_publish_is_never_lost_or_doubled() {
         let (by_sched, returned_early) = park_side(&st, &published);
         waker.join().unwrap();
         assert!(!returned_early, "no ready can precede the publish");
-        assert_eq!(enq.load(Ordering::Relaxed) + by_sched, 1, "enqueued exactly once");
+        assert_eq!(
+            enq.load(Ordering::Relaxed) + by_sched,
+            1,
+            "enqueued exactly once"
+        );
         assert_eq!(st.load(), RUNNABLE);
     });
 }
@@ -113,7 +117,10 @@ fn two_racing_wakers_take_effect_once() {
             w.join().unwrap();
         }
         let total = enq.load(Ordering::Relaxed) + by_sched + usize::from(returned_early);
-        assert_eq!(total, 1, "two readies for one park take effect exactly once");
+        assert_eq!(
+            total, 1,
+            "two readies for one park take effect exactly once"
+        );
     });
 }
 

@@ -98,12 +98,18 @@ struct LocalStacks<'a> {
     cache: Vec<Stack>,
 }
 
+/// Stacks an M keeps for itself; it moves [`STACK_BATCH`] at a time to and from the
+/// runtime's pool, so most stack traffic takes no lock.
 const STACK_CACHE: usize = 64;
+const STACK_BATCH: usize = 32;
 
 impl Stacks for LocalStacks<'_> {
     fn get(&mut self, size: usize) -> std::io::Result<Stack> {
         if size != self.sched.stacks.size() {
             return Stack::new(size);
+        }
+        if self.cache.is_empty() {
+            self.sched.stacks.get_batch(STACK_BATCH, &mut self.cache);
         }
         match self.cache.pop() {
             Some(s) => Ok(s),
@@ -115,19 +121,17 @@ impl Stacks for LocalStacks<'_> {
         if stack.usable_size() != self.sched.stacks.size() {
             return;
         }
-        if self.cache.len() < STACK_CACHE {
-            self.cache.push(stack);
-        } else {
-            self.sched.stacks.put(stack);
+        self.cache.push(stack);
+        if self.cache.len() > STACK_CACHE {
+            let mut spill = self.cache.split_off(self.cache.len() - STACK_BATCH);
+            self.sched.stacks.put_batch(&mut spill);
         }
     }
 }
 
 impl Drop for LocalStacks<'_> {
     fn drop(&mut self) {
-        for s in self.cache.drain(..) {
-            self.sched.stacks.put(s);
-        }
+        self.sched.stacks.put_batch(&mut self.cache);
     }
 }
 

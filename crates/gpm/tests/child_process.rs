@@ -38,7 +38,11 @@ fn stack_overflow_names_the_goroutine_and_aborts() {
         let _ = h.join();
         unreachable!("the overflow must abort the process");
     }
-    let out = child("stack_overflow_names_the_goroutine_and_aborts", "overflow", &[]);
+    let out = child(
+        "stack_overflow_names_the_goroutine_and_aborts",
+        "overflow",
+        &[],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -54,10 +58,17 @@ fn unnamed_goroutine_overflow_says_unnamed() {
         let _ = gpm::go!(recurse(0)).join();
         unreachable!("the overflow must abort the process");
     }
-    let out = child("unnamed_goroutine_overflow_says_unnamed", "overflow-unnamed", &[]);
+    let out = child(
+        "unnamed_goroutine_overflow_says_unnamed",
+        "overflow-unnamed",
+        &[],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("(<unnamed>) has overflowed its stack"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("(<unnamed>) has overflowed its stack"),
+        "stderr: {stderr}"
+    );
 }
 
 #[test]
@@ -72,12 +83,22 @@ fn bad_gpm_procs_is_a_clear_error() {
         unreachable!();
     }
     for bad in ["abc", "0", "-3", ""] {
-        let out = child("bad_gpm_procs_is_a_clear_error", "bad-procs", &[("GPM_PROCS", bad)]);
+        let out = child(
+            "bad_gpm_procs_is_a_clear_error",
+            "bad-procs",
+            &[("GPM_PROCS", bad)],
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let want = format!("GPM_PROCS must be a positive integer, got {bad:?}");
-        assert!(stdout.contains(&format!("builder error: gpm: {want}")), "{stdout}");
-        assert!(stdout.contains(&format!("runtime error: gpm: {want}")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("builder error: gpm: {want}")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("runtime error: gpm: {want}")),
+            "{stdout}"
+        );
         assert!(stderr.contains("failed to spawn a goroutine") && stderr.contains(&want));
         assert!(!out.status.success());
     }
@@ -91,17 +112,27 @@ fn good_gpm_procs_sets_the_global_runtime() {
         println!("global ok={}", gpm::go!(2 + 2).join().unwrap());
         return;
     }
-    let out = child("good_gpm_procs_sets_the_global_runtime", "good-procs", &[("GPM_PROCS", "3")]);
+    let out = child(
+        "good_gpm_procs_sets_the_global_runtime",
+        "good-procs",
+        &[("GPM_PROCS", "3")],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("procs=3") && stdout.contains("global ok=4"), "{stdout}");
+    assert!(
+        stdout.contains("procs=3") && stdout.contains("global ok=4"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn zero_procs_is_an_error_not_a_panic() {
     let err = gpm::Runtime::builder().procs(0).build().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-    assert!(err.to_string().contains("procs must be at least 1"), "{err}");
+    assert!(
+        err.to_string().contains("procs must be at least 1"),
+        "{err}"
+    );
     let err = gpm::Runtime::builder()
         .stack_size(usize::MAX)
         .build()
