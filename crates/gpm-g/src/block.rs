@@ -7,7 +7,7 @@
 
 use std::thread::Thread;
 
-use crate::{park, ready, GRef};
+use crate::{ready, GRef};
 
 /// Who is waiting: a parked goroutine or a parked thread.
 #[derive(Debug)]
@@ -24,32 +24,6 @@ impl Waiter {
         match self {
             Waiter::G(g) => ready(&g),
             Waiter::Thread(t) => t.unpark(),
-        }
-    }
-}
-
-/// Blocks the caller until `done()` holds. `register(waiter)` must store the waiter where
-/// the waker finds it and release whatever lock guards `done`; it returns `false` if the
-/// condition already holds, in which case nothing is stored and nobody will wake us.
-///
-/// Inside a goroutine `register` runs as the park hook, off the goroutine's stack. Outside,
-/// the thread parks and re-checks `done` after each wakeup, so spurious unparks are fine.
-pub fn block_until(mut register: impl FnMut(Waiter) -> bool, done: impl Fn() -> bool) {
-    if crate::in_goroutine() {
-        while !done() {
-            let mut reg = Some(&mut register);
-            park(|g| (reg.take().expect("hook runs once"))(Waiter::G(g.clone())));
-        }
-    } else {
-        let mut registered = false;
-        while !done() {
-            if !registered {
-                if !register(Waiter::Thread(std::thread::current())) {
-                    continue;
-                }
-                registered = true;
-            }
-            std::thread::park();
         }
     }
 }

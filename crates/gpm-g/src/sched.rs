@@ -27,8 +27,4 @@ pub trait Sched: Send + Sync + 'static {
 
     /// Run `action` at (or soon after) `when`.
     fn add_timer(&self, when: Instant, action: TimerAction);
-
-    /// True once the runtime has begun shutting down: parked goroutines are about to be
-    /// unwound and nothing new will be scheduled.
-    fn is_shutting_down(&self) -> bool;
 }

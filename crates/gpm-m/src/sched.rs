@@ -242,8 +242,4 @@ impl Sched for Scheduler {
         let ticks = self.timers.add(shard, when, action);
         self.poke_sleeper(ticks);
     }
-
-    fn is_shutting_down(&self) -> bool {
-        self.shutdown.load(Ordering::Acquire)
-    }
 }
