@@ -34,34 +34,53 @@ fn park_side(st: &GState, publish: &AtomicBool) -> (usize, bool) {
     }
 }
 
+/// A running G's state, its "published" flag and an enqueue counter, shared with wakers.
+struct Race {
+    st: Arc<GState>,
+    published: Arc<AtomicBool>,
+    enq: Arc<AtomicUsize>,
+}
+
+impl Race {
+    fn new() -> Race {
+        let st = Arc::new(GState::new());
+        st.start();
+        Race {
+            st,
+            published: Arc::new(AtomicBool::new(false)),
+            enq: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// A waker thread. With `after_publish` it finds the G only through what the park hook
+    /// published; without, its ready may land at any point of the park.
+    fn waker(&self, after_publish: bool) -> thread::JoinHandle<()> {
+        let (st, published, enq) = (self.st.clone(), self.published.clone(), self.enq.clone());
+        thread::spawn(move || {
+            while after_publish && !published.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
+            if st.ready() {
+                enq.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+
+    fn enqueued(&self) -> usize {
+        self.enq.load(Ordering::Relaxed)
+    }
+}
+
 #[test]
 fn ready_after_publish_is_never_lost_or_doubled() {
     model(|| {
-        let st = Arc::new(GState::new());
-        st.start();
-        let published = Arc::new(AtomicBool::new(false));
-        let enq = Arc::new(AtomicUsize::new(0));
-        let waker = {
-            let (st, published, enq) = (st.clone(), published.clone(), enq.clone());
-            thread::spawn(move || {
-                // The waker finds the G only through what the hook published.
-                while !published.load(Ordering::Acquire) {
-                    thread::yield_now();
-                }
-                if st.ready() {
-                    enq.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let (by_sched, returned_early) = park_side(&st, &published);
+        let r = Race::new();
+        let waker = r.waker(true);
+        let (by_sched, returned_early) = park_side(&r.st, &r.published);
         waker.join().unwrap();
         assert!(!returned_early, "no ready can precede the publish");
-        assert_eq!(
-            enq.load(Ordering::Relaxed) + by_sched,
-            1,
-            "enqueued exactly once"
-        );
-        assert_eq!(st.load(), RUNNABLE);
+        assert_eq!(r.enqueued() + by_sched, 1, "enqueued exactly once");
+        assert_eq!(r.st.load(), RUNNABLE);
     });
 }
 
@@ -70,23 +89,13 @@ fn ready_racing_the_whole_park_is_never_lost_or_doubled() {
     // A waker that does not wait for the publish: its ready may land while the G is still
     // RUNNING (token), while the hook runs (PARKING), or after the park (PARKED).
     model(|| {
-        let st = Arc::new(GState::new());
-        st.start();
-        let published = Arc::new(AtomicBool::new(false));
-        let enq = Arc::new(AtomicUsize::new(0));
-        let waker = {
-            let (st, enq) = (st.clone(), enq.clone());
-            thread::spawn(move || {
-                if st.ready() {
-                    enq.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let (by_sched, returned_early) = park_side(&st, &published);
+        let r = Race::new();
+        let waker = r.waker(false);
+        let (by_sched, returned_early) = park_side(&r.st, &r.published);
         waker.join().unwrap();
-        let total = enq.load(Ordering::Relaxed) + by_sched + usize::from(returned_early);
+        let total = r.enqueued() + by_sched + usize::from(returned_early);
         assert_eq!(total, 1, "the one ready took effect exactly once");
-        let s = st.load();
+        let s = r.st.load();
         if returned_early {
             assert_eq!(s, RUNNING, "token consumed, G still running");
         } else {
@@ -98,25 +107,13 @@ fn ready_racing_the_whole_park_is_never_lost_or_doubled() {
 #[test]
 fn two_racing_wakers_take_effect_once() {
     model(|| {
-        let st = Arc::new(GState::new());
-        st.start();
-        let published = Arc::new(AtomicBool::new(false));
-        let enq = Arc::new(AtomicUsize::new(0));
-        let wakers: Vec<_> = (0..2)
-            .map(|_| {
-                let (st, enq) = (st.clone(), enq.clone());
-                thread::spawn(move || {
-                    if st.ready() {
-                        enq.fetch_add(1, Ordering::Relaxed);
-                    }
-                })
-            })
-            .collect();
-        let (by_sched, returned_early) = park_side(&st, &published);
+        let r = Race::new();
+        let wakers = [r.waker(false), r.waker(false)];
+        let (by_sched, returned_early) = park_side(&r.st, &r.published);
         for w in wakers {
             w.join().unwrap();
         }
-        let total = enq.load(Ordering::Relaxed) + by_sched + usize::from(returned_early);
+        let total = r.enqueued() + by_sched + usize::from(returned_early);
         assert_eq!(
             total, 1,
             "two readies for one park take effect exactly once"
@@ -128,23 +125,13 @@ fn two_racing_wakers_take_effect_once() {
 fn cancelled_park_satisfies_a_concurrent_ready() {
     // The hook refuses the park (`after` returned false) while a ready races it.
     model(|| {
-        let st = Arc::new(GState::new());
-        st.start();
-        let enq = Arc::new(AtomicUsize::new(0));
-        let waker = {
-            let (st, enq) = (st.clone(), enq.clone());
-            thread::spawn(move || {
-                if st.ready() {
-                    enq.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let switched = st.begin_park();
-        if switched {
-            st.cancel_park();
+        let r = Race::new();
+        let waker = r.waker(false);
+        if r.st.begin_park() {
+            r.st.cancel_park();
         }
         waker.join().unwrap();
         // The G runs again either way; the ready never enqueues a second copy.
-        assert_eq!(enq.load(Ordering::Relaxed), 0);
+        assert_eq!(r.enqueued(), 0);
     });
 }
