@@ -25,8 +25,8 @@
 //! local, which the compiler may compute once per function), a `std::sync::MutexGuard`, a
 //! `RefCell` borrow of thread-local data. gpm cannot see these at compile time, just as
 //! `corosensei` cannot, which is why its `Coroutine` is `!Send`. Do not hold thread-bound
-//! state across a blocking gpm call; when you must, pin the goroutine to its thread first
-//! (`lock_os_thread`, provided by the `gpm` facade).
+//! state across a blocking gpm call. Pinning a goroutine to its thread (Go's
+//! `LockOSThread`) is the planned escape hatch; it is not implemented yet.
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 pub mod block;

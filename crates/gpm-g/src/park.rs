@@ -81,7 +81,10 @@ pub fn shutting_down() -> bool {
 /// goroutine sleeps until somebody calls [`ready`] on it.
 ///
 /// If a `ready` reached this goroutine before it parked, `after` still runs (on the
-/// goroutine's stack) and `park` returns at once.
+/// goroutine's stack) and `park` returns at once. Such an early ready may be a stale one left
+/// over from an earlier wait (a timer that fired late, say), so `park` can return without
+/// the event the caller waits for: callers re-check their condition in a loop, as with
+/// `std::thread::park`.
 ///
 /// # Panics
 /// Outside a goroutine.

@@ -91,11 +91,6 @@ impl<P, M> Idle<P, M> {
         true
     }
 
-    /// Counts an M as spinning again (it gave up, found work in its re-check and got a P).
-    pub fn resume_spinning(&self) {
-        self.nmspinning.fetch_add(1, Ordering::SeqCst);
-    }
-
     /// A spinning M stops spinning. Returns true if it was the last spinner, in which case an
     /// M that found work should wake another (if [`Idle::should_wake`]).
     pub fn stop_spinning(&self) -> bool {

@@ -218,6 +218,9 @@ impl Scheduler {
         let n = gs.len();
         for g in &gs {
             if gpm_g::current_id() == Some(g.id()) {
+                // Dropped from inside one of its own goroutines: that one keeps running on
+                // this M until it exits, and removes itself from the registry then.
+                self.registry.insert(g);
                 continue;
             }
             gpm_g::exec::kill(g);

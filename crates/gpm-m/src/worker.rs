@@ -287,6 +287,14 @@ impl M<'_> {
             if deadline.is_none() {
                 s.idle.put_m(self.park.clone());
             }
+            // Re-check after listing ourselves: `shutdown` sets its flag before it wakes the
+            // idle list and the sleeper, so either it finds us there or we see the flag.
+            if s.shutdown.load(Ordering::Acquire) {
+                if deadline.is_some() {
+                    self.resign_sleeper();
+                }
+                return false;
+            }
             let handoff = self.park.park(deadline);
             if deadline.is_some() {
                 self.resign_sleeper();

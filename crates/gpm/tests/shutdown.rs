@@ -116,3 +116,23 @@ fn a_hundred_thousand_parked_goroutines() {
     let sum: usize = hs.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(sum, N * (N - 1) / 2);
 }
+
+#[test]
+fn a_runtime_can_be_dropped_from_one_of_its_own_goroutines() {
+    let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+    let slot = Arc::new(Mutex::new(None::<gpm::Runtime>));
+    let s = slot.clone();
+    let h = rt.spawn(move || {
+        // Wait for the test thread to hand the runtime over.
+        let rt = loop {
+            if let Some(rt) = s.lock().unwrap().take() {
+                break rt;
+            }
+            gpm::yield_now();
+        };
+        drop(rt); // shuts down every other goroutine; this one runs to its end
+        "finished after dropping its own runtime"
+    });
+    *slot.lock().unwrap() = Some(rt);
+    assert_eq!(h.join().unwrap(), "finished after dropping its own runtime");
+}
