@@ -229,8 +229,11 @@ impl M<'_> {
                     return Some(g);
                 }
             }
-            if s.timers.any_pending() && s.timers.earliest() <= s.timers.now() {
-                s.timers.run_due(s.timers.now());
+            if s.timers.any_pending() {
+                let now = s.timers.now();
+                if s.timers.earliest() <= now {
+                    s.timers.run_due(now);
+                }
             }
             if let Some((g, next)) = p.next() {
                 if next == Next::Fresh {
