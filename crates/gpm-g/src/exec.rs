@@ -66,7 +66,9 @@ pub fn run(g: &GRef, stacks: &mut dyn Stacks) -> Ran {
                     g.stack_size(),
                     g.id()
                 );
-                *body = Body::Done;
+                if let Body::Entry(entry) = mem::replace(body, Body::Done) {
+                    entry.cancel();
+                }
                 g.state.finish();
                 return Ran::Exited;
             }
@@ -129,7 +131,7 @@ fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
     let co = Co::with_stack(stack, move |yielder, ()| {
         // SAFETY: the coroutine lives inside the G, so the G outlives it.
         unsafe { (*gp).yielder.set(yielder as *const _) };
-        entry();
+        entry.run();
     });
     *body = Body::Running(co);
 }
@@ -153,21 +155,31 @@ pub fn kill(g: &GRef) {
     g.state.finish();
     // SAFETY: the caller owns the G exclusively.
     let body = mem::replace(unsafe { &mut *g.body.get() }, Body::Done);
-    if let Body::Running(co) = body {
-        set_current(GRef::as_ptr(g));
-        overflow::set_running(g.running.get());
-        // Dropping a suspended corosensei coroutine unwinds its stack.
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(co)));
-        overflow::set_running(std::ptr::null());
-        set_current(std::ptr::null());
-        if r.is_err() {
-            eprintln!(
-                "gpm: a destructor panicked while goroutine {} was unwound at shutdown",
-                g.id()
-            );
+    match body {
+        Body::Running(co) => {
+            set_current(GRef::as_ptr(g));
+            overflow::set_running(g.running.get());
+            // Dropping a suspended corosensei coroutine unwinds its stack.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(co)));
+            overflow::set_running(std::ptr::null());
+            set_current(std::ptr::null());
+            if r.is_err() {
+                eprintln!(
+                    "gpm: a destructor panicked while goroutine {} was unwound at shutdown",
+                    g.id()
+                );
+            }
         }
-    } else {
-        drop(body);
+        Body::Entry(entry) => {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || entry.cancel()));
+            if r.is_err() {
+                eprintln!(
+                    "gpm: a destructor panicked while unstarted goroutine {} was dropped",
+                    g.id()
+                );
+            }
+        }
+        Body::Done => {}
     }
 }
 

@@ -57,8 +57,19 @@ pub struct G {
     pub(crate) canary: Cell<usize>,
 }
 
+/// What a goroutine runs: its closure together with wherever its result goes. One shared
+/// object (an `Arc`) so that the spawner's join handle and the G can point at the same
+/// allocation.
+pub trait Entry: Send + Sync + 'static {
+    /// Runs the goroutine's body, on the goroutine's stack. Called at most once.
+    fn run(self: Arc<Self>);
+    /// The goroutine will never run: its stack could not be allocated, or its runtime shut
+    /// down before it started. Called at most once, and never after `run`.
+    fn cancel(self: Arc<Self>);
+}
+
 pub(crate) enum Body {
-    Entry(Box<dyn FnOnce() + Send>),
+    Entry(Arc<dyn Entry>),
     Running(Co),
     Done,
 }
@@ -76,11 +87,12 @@ unsafe impl Sync for G {}
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl G {
-    /// A new runnable G with id `id` (from [`GId::next`]) that will run `entry` on a stack of `stack_size` bytes, scheduled
+    /// A new runnable G with id `id` (from [`GId::next`]) that will run `entry` on a stack of
+    /// `stack_size` bytes, scheduled
     /// by `sched`. The stack is allocated when the G first runs.
     pub fn new(
         id: GId,
-        entry: Box<dyn FnOnce() + Send>,
+        entry: Arc<dyn Entry>,
         name: Option<String>,
         stack_size: usize,
         sched: Arc<dyn Sched>,

@@ -39,7 +39,7 @@ pub mod stack;
 pub mod state;
 mod sync;
 
-pub use g::{GId, GRef, G};
+pub use g::{Entry, GId, GRef, G};
 pub use park::{
     current, current_id, in_goroutine, park, ready, ready_fifo, shutting_down, yield_now,
 };

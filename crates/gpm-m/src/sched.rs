@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use gpm_g::stack::StackPool;
-use gpm_g::{GId, GRef, Sched, TimerAction, G};
+use gpm_g::{Entry, GId, GRef, Sched, TimerAction, G};
 use gpm_p::queue::GlobalQueue;
 use gpm_p::{Global, PShared, P};
 use parking_lot::Mutex;
@@ -114,7 +114,7 @@ impl Scheduler {
     pub fn spawn(
         &self,
         id: GId,
-        entry: Box<dyn FnOnce() + Send>,
+        entry: Arc<dyn Entry>,
         name: Option<String>,
         stack_size: Option<usize>,
     ) -> io::Result<GRef> {

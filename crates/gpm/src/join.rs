@@ -1,13 +1,16 @@
-//! `JoinHandle`: the one-shot slot through which a goroutine's result (or panic) reaches
-//! whoever joins it, parking a goroutine or blocking a thread while it waits.
+//! A goroutine's task (its closure and its result slot, in one allocation shared with the
+//! `JoinHandle`) and the handle through which the result, or the panic, reaches whoever
+//! joins it: parking a goroutine or blocking a thread while it waits.
 
 use std::any::Any;
+use std::cell::UnsafeCell;
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 
 use gpm_g::block::Waiter;
-use gpm_g::GId;
+use gpm_g::{Entry, GId};
 use parking_lot::Mutex;
 
 /// A goroutine's unique id.
@@ -25,12 +28,6 @@ pub(crate) struct Packet<T> {
 }
 
 impl<T> Packet<T> {
-    pub(crate) fn new() -> Arc<Packet<T>> {
-        Arc::new(Packet {
-            state: Mutex::new(State::Pending(None)),
-        })
-    }
-
     fn complete(&self, r: thread::Result<T>) {
         let waiter = {
             let mut s = self.state.lock();
@@ -43,40 +40,99 @@ impl<T> Packet<T> {
             w.wake();
         }
     }
+
+    fn unfinished(&self, id: GId) {
+        let msg = format!(
+            "gpm: goroutine {id} ended without finishing: its runtime shut down, or its stack \
+             could not be allocated"
+        );
+        self.complete(Err(Box::new(msg)));
+    }
 }
 
-/// Owned by a goroutine's entry: delivers the result, or, if the goroutine is unwound at
-/// runtime shutdown before it finishes, an error saying so.
-pub(crate) struct Completion<T> {
-    pub(crate) packet: Option<Arc<Packet<T>>>,
-    pub(crate) id: GId,
+/// The result slot as seen by a join handle, which cannot name the closure's type.
+pub(crate) trait HasPacket<T>: Send + Sync {
+    fn packet(&self) -> &Packet<T>;
 }
 
-impl<T> Completion<T> {
-    pub(crate) fn complete(mut self, r: thread::Result<T>) {
-        if let Some(p) = self.packet.take() {
-            p.complete(r);
+/// A goroutine's closure and result slot.
+pub(crate) struct Task<F, T> {
+    id: GId,
+    packet: Packet<T>,
+    f: UnsafeCell<Option<F>>,
+}
+
+// SAFETY: `f` is taken exactly once, by `run` or `cancel`, which the scheduler calls at
+// most once between them and only from the one thread that owns the G at that moment; the
+// result slot is behind a mutex. `F: Send` because the closure moves to that thread.
+unsafe impl<F: Send, T: Send> Sync for Task<F, T> {}
+
+impl<F, T> Task<F, T> {
+    pub(crate) fn new(id: GId, f: F) -> Arc<Task<F, T>> {
+        Arc::new(Task {
+            id,
+            packet: Packet {
+                state: Mutex::new(State::Pending(None)),
+            },
+            f: UnsafeCell::new(Some(f)),
+        })
+    }
+
+    fn take_f(&self) -> Option<F> {
+        // SAFETY: see the `Sync` impl: only the single caller of `run`/`cancel` gets here.
+        unsafe { (*self.f.get()).take() }
+    }
+}
+
+impl<F: Send, T: Send> HasPacket<T> for Task<F, T> {
+    fn packet(&self) -> &Packet<T> {
+        &self.packet
+    }
+}
+
+/// Delivers "ended without finishing" if dropped before `complete`: the goroutine was
+/// unwound at runtime shutdown.
+struct Completion<F: FnOnce() -> T + Send + 'static, T: Send + 'static>(Option<Arc<Task<F, T>>>);
+
+impl<F: FnOnce() -> T + Send + 'static, T: Send + 'static> Drop for Completion<F, T> {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            t.packet.unfinished(t.id);
         }
     }
 }
 
-impl<T> Drop for Completion<T> {
-    fn drop(&mut self) {
-        if let Some(p) = self.packet.take() {
-            let msg = format!(
-                "gpm: goroutine {} ended without finishing: its runtime shut down, or its stack \
-                 could not be allocated",
-                self.id
-            );
-            p.complete(Err(Box::new(msg)));
+impl<F, T> Entry for Task<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Arc<Self>) {
+        let f = self.take_f().expect("gpm: goroutine started twice");
+        let mut done = Completion(Some(self));
+        let r = panic::catch_unwind(AssertUnwindSafe(f));
+        if gpm_g::shutting_down() {
+            // A forced unwind at runtime shutdown: let it through to the G's root; dropping
+            // `done` on the way tells the joiner.
+            if let Err(payload) = r {
+                panic::resume_unwind(payload);
+            }
         }
+        let task = done.0.take().expect("completion armed");
+        task.packet.complete(r);
+    }
+
+    fn cancel(self: Arc<Self>) {
+        let f = self.take_f();
+        self.packet.unfinished(self.id);
+        drop(f);
     }
 }
 
 /// An owned permission to join a goroutine (wait for it to finish and take its result).
 /// Dropping it detaches the goroutine, as with `std::thread::JoinHandle`.
 pub struct JoinHandle<T> {
-    pub(crate) packet: Arc<Packet<T>>,
+    pub(crate) task: Arc<dyn HasPacket<T>>,
     pub(crate) id: GId,
 }
 
@@ -86,8 +142,9 @@ impl<T> JoinHandle<T> {
     /// exactly like `std::thread::JoinHandle::join`.
     pub fn join(self) -> thread::Result<T> {
         let in_g = gpm_g::in_goroutine();
+        let packet = self.task.packet();
         loop {
-            let mut s = self.packet.state.lock();
+            let mut s = packet.state.lock();
             match &mut *s {
                 State::Done(_) => {
                     let State::Done(r) = std::mem::replace(&mut *s, State::Taken) else {
@@ -96,13 +153,12 @@ impl<T> JoinHandle<T> {
                     return r;
                 }
                 State::Taken => unreachable!("gpm: join called twice"),
-                State::Pending(w) if in_g => {
+                State::Pending(_) if in_g => {
                     if gpm_g::shutting_down() {
                         let msg: Box<dyn Any + Send> =
                             Box::new("gpm: join interrupted by runtime shutdown");
                         return Err(msg);
                     }
-                    let _ = w;
                     gpm_g::park(move |g| {
                         if let State::Pending(w) = &mut *s {
                             *w = Some(Waiter::G(g.clone()));
@@ -122,7 +178,7 @@ impl<T> JoinHandle<T> {
 
     /// True once the goroutine has finished (its result is ready).
     pub fn is_finished(&self) -> bool {
-        matches!(*self.packet.state.lock(), State::Done(_))
+        matches!(*self.task.packet().state.lock(), State::Done(_))
     }
 
     /// The goroutine's id.

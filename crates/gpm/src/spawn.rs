@@ -1,13 +1,12 @@
 //! Spawning goroutines: `spawn`, `go!` and the per-goroutine `Builder`.
 
 use std::io;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use gpm_g::GId;
 use gpm_m::Scheduler;
 
-use crate::join::{Completion, JoinHandle, Packet};
+use crate::join::{JoinHandle, Task};
 use crate::runtime;
 
 /// Spawns a goroutine on the current runtime (the caller's, inside a goroutine; the global
@@ -94,24 +93,9 @@ impl Builder {
             .stack_size
             .map(runtime::checked_stack_size)
             .transpose()?;
-        let packet = Packet::new();
         let id = GId::next();
-        let done = Completion {
-            packet: Some(packet.clone()),
-            id,
-        };
-        let entry = Box::new(move || {
-            let r = panic::catch_unwind(AssertUnwindSafe(f));
-            if gpm_g::shutting_down() {
-                // A forced unwind at runtime shutdown: let it through to the G's root;
-                // dropping `done` on the way tells the joiner.
-                if let Err(payload) = r {
-                    panic::resume_unwind(payload);
-                }
-            }
-            done.complete(r);
-        });
-        sched.spawn(id, entry, self.name, stack_size)?;
-        Ok(JoinHandle { packet, id })
+        let task = Task::new(id, f);
+        sched.spawn(id, task.clone(), self.name, stack_size)?;
+        Ok(JoinHandle { task, id })
     }
 }
