@@ -42,23 +42,27 @@ pub enum Ran {
     Exited,
 }
 
-/// Where `run` gets a stack for a G's first run and puts it back after its last.
-pub trait Stacks {
-    /// A stack with at least `size` usable bytes.
-    fn get(&mut self, size: usize) -> std::io::Result<stack::Stack>;
-    /// A stack that is free again.
-    fn put(&mut self, stack: stack::Stack);
+/// What `run` needs from the M that calls it.
+pub trait Host {
+    /// A stack with at least `size` usable bytes, for a G's first run.
+    fn get_stack(&mut self, size: usize) -> std::io::Result<stack::Stack>;
+    /// A stack that is free again after a G's last run.
+    fn put_stack(&mut self, stack: stack::Stack);
+    /// Called when `g` switches out to park, before its park hook runs and so before any
+    /// waker can see it: the scheduler records parked goroutines here, so that shutdown can
+    /// find them (a runnable G is always in a run queue, where shutdown finds it anyway).
+    fn parking(&mut self, g: &GRef);
 }
 
 /// Runs `g` on the calling thread until it yields, parks or finishes. The caller must have
 /// taken `g` from a run queue (so it is `RUNNABLE` and nobody else runs it).
-pub fn run(g: &GRef, stacks: &mut dyn Stacks) -> Ran {
+pub fn run(g: &GRef, host: &mut dyn Host) -> Ran {
     g.state.start();
     // SAFETY: a RUNNABLE G taken from a run queue is owned by the one M that took it; only
     // that M touches `body` until the G is enqueued again.
     let body = unsafe { &mut *g.body.get() };
     if let Body::Entry(_) = body {
-        match stacks.get(g.stack_size()) {
+        match host.get_stack(g.stack_size()) {
             Ok(stack) => start(g, body, stack),
             Err(e) => {
                 eprintln!(
@@ -89,6 +93,7 @@ pub fn run(g: &GRef, stacks: &mut dyn Stacks) -> Ran {
             Ran::Yielded
         }
         CoroutineResult::Yield(Switch::Park { data, call }) => {
+            host.parking(g);
             let abort = AbortOnUnwind("gpm: a park hook panicked");
             // SAFETY: `data` and `call` come from `park`, whose hook stays alive on the
             // suspended G's stack until the G is resumed, which cannot happen before
@@ -109,7 +114,7 @@ pub fn run(g: &GRef, stacks: &mut dyn Stacks) -> Ran {
             g.state.finish();
             g.yielder.set(std::ptr::null());
             if let Body::Running(co) = mem::replace(body, Body::Done) {
-                stacks.put(co.into_stack());
+                host.put_stack(co.into_stack());
             }
             Ran::Exited
         }

@@ -1,15 +1,20 @@
-//! Every live G of a runtime, so that shutdown can find and unwind the parked ones.
+//! Every G that has parked at least once and not yet exited, so that shutdown can find and
+//! unwind the parked ones.
 //!
 //! A parked G is referenced only by whatever it waits on (a channel, a timer), and that
 //! may be reachable only from other parked goroutines' stacks. The registry is the root
-//! that keeps them all alive and lets shutdown unwind each one. It is sharded by G id so
-//! that spawns and exits on different Ms rarely meet on one lock.
+//! that keeps them all alive and lets shutdown unwind each one. A G enters it at its first
+//! park, not at spawn: a goroutine that runs to completion without blocking is always in a
+//! run queue or running, so it never costs a registry lock. The registry is sharded by G
+//! id so that inserts and removals on different Ms rarely meet on one lock.
 
 use gpm_g::GRef;
 use parking_lot::Mutex;
 use slab::Slab;
 
 const SHARDS: usize = 16;
+/// The registry slot of a G that is not recorded (`G::new` starts with it).
+const UNREGISTERED: u64 = u64::MAX;
 
 /// The live goroutines of one runtime.
 pub struct Registry {
@@ -40,11 +45,20 @@ impl Registry {
         g.set_registry_slot(slot as u64);
     }
 
-    /// Forgets a G that exited.
+    /// True if `g` is recorded. Only the M running `g` may ask.
+    pub fn contains(&self, g: &GRef) -> bool {
+        g.registry_slot() != UNREGISTERED
+    }
+
+    /// Forgets a G that exited (if it was recorded).
     pub fn remove(&self, g: &GRef) {
+        if !self.contains(g) {
+            return;
+        }
         let slot = g.registry_slot() as usize;
         let removed = self.shards[Self::shard(g)].lock().try_remove(slot);
         debug_assert!(removed.is_some_and(|r| GRef::ptr_eq(&r, g)));
+        g.set_registry_slot(UNREGISTERED);
     }
 
     /// The number of live goroutines.
@@ -62,6 +76,9 @@ impl Registry {
         let mut out = Vec::new();
         for s in &self.shards {
             out.extend(s.lock().drain());
+        }
+        for g in &out {
+            g.set_registry_slot(UNREGISTERED);
         }
         out
     }

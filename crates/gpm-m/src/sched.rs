@@ -53,6 +53,8 @@ pub struct Scheduler {
     pub(crate) registry: Registry,
     pub(crate) stacks: StackPool,
     pub(crate) shutdown: AtomicBool,
+    /// Goroutines spawned from threads that hold no P of this runtime.
+    spawned_outside: AtomicU64,
     threads: Mutex<Vec<JoinHandle<()>>>,
     mcount: AtomicUsize,
 }
@@ -82,6 +84,7 @@ impl Scheduler {
             registry: Registry::new(),
             stacks,
             shutdown: AtomicBool::new(false),
+            spawned_outside: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
             mcount: AtomicUsize::new(0),
             config,
@@ -93,9 +96,12 @@ impl Scheduler {
         &self.config
     }
 
-    /// The number of live goroutines.
+    /// The number of live goroutines (spawned and not yet exited; a racy snapshot).
     pub fn live(&self) -> usize {
-        self.registry.len()
+        let spawned: u64 = self.allp.iter().map(|p| p.spawned()).sum::<u64>()
+            + self.spawned_outside.load(Ordering::Relaxed);
+        let exited: u64 = self.allp.iter().map(|p| p.exited()).sum();
+        spawned.saturating_sub(exited) as usize
     }
 
     /// The number of M threads started so far.
@@ -129,7 +135,9 @@ impl Scheduler {
             stack_size.unwrap_or(self.config.stack_size),
             me,
         );
-        self.registry.insert(&g);
+        if !worker::count_spawn(self) {
+            self.spawned_outside.fetch_add(1, Ordering::Relaxed);
+        }
         self.enqueue(g.clone(), true);
         Ok(g)
     }
@@ -211,16 +219,21 @@ impl Scheduler {
             }
         }
         // Every M is gone (or is the caller, inside a goroutine: then nothing else runs).
-        drop(self.idle.take_all_p());
-        while self.global.pop().is_some() {}
+        // The goroutines left are runnable ones in the queues (exiting Ms moved theirs to the
+        // global queue) and parked ones in the registry; a G can be in both.
+        let mut gs = self.registry.take_all();
+        for p in self.idle.take_all_p() {
+            gs.extend(p.drain());
+        }
+        while let Some(g) = self.global.pop() {
+            gs.push(g);
+        }
         drop(self.timers.clear());
-        let gs = self.registry.take_all();
         let n = gs.len();
         for g in &gs {
             if gpm_g::current_id() == Some(g.id()) {
                 // Dropped from inside one of its own goroutines: that one keeps running on
-                // this M until it exits, and removes itself from the registry then.
-                self.registry.insert(g);
+                // this M until it exits.
                 continue;
             }
             gpm_g::exec::kill(g);

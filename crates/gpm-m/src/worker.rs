@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use gpm_g::exec::{self, Ran, Stacks};
+use gpm_g::exec::{self, Host, Ran};
 use gpm_g::stack::Stack;
 use gpm_g::GRef;
 use gpm_p::queue::GlobalQueue;
@@ -87,6 +87,11 @@ pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef>
     }
 }
 
+/// Counts a spawn on the current P; false if this thread is not an M of `s` with a P.
+pub(crate) fn count_spawn(s: &Scheduler) -> bool {
+    current_p(s).map(|p| p.shared().count_spawn()).is_some()
+}
+
 /// The index of the current P, if this thread is an M of `s` with a P.
 pub(crate) fn current_p_id(s: &Scheduler) -> Option<usize> {
     current_p(s).map(P::id)
@@ -103,8 +108,8 @@ struct LocalStacks<'a> {
 const STACK_CACHE: usize = 64;
 const STACK_BATCH: usize = 32;
 
-impl Stacks for LocalStacks<'_> {
-    fn get(&mut self, size: usize) -> std::io::Result<Stack> {
+impl Host for LocalStacks<'_> {
+    fn get_stack(&mut self, size: usize) -> std::io::Result<Stack> {
         if size != self.sched.stacks.size() {
             return Stack::new(size);
         }
@@ -117,7 +122,7 @@ impl Stacks for LocalStacks<'_> {
         }
     }
 
-    fn put(&mut self, stack: Stack) {
+    fn put_stack(&mut self, stack: Stack) {
         if stack.usable_size() != self.sched.stacks.size() {
             return;
         }
@@ -125,6 +130,12 @@ impl Stacks for LocalStacks<'_> {
         if self.cache.len() > STACK_CACHE {
             let mut spill = self.cache.split_off(self.cache.len() - STACK_BATCH);
             self.sched.stacks.put_batch(&mut spill);
+        }
+    }
+
+    fn parking(&mut self, g: &GRef) {
+        if !self.sched.registry.contains(g) {
+            self.sched.registry.insert(g);
         }
     }
 }
@@ -194,7 +205,10 @@ impl M<'_> {
             Ran::Yielded => p.push_back(g),
             Ran::Parked => {}
             Ran::Requeue => p.push_next(g),
-            Ran::Exited => self.sched.registry.remove(&g),
+            Ran::Exited => {
+                p.shared().count_exit();
+                self.sched.registry.remove(&g);
+            }
         }
     }
 
@@ -204,7 +218,8 @@ impl M<'_> {
         self.spinning = spinning;
     }
 
-    /// Drops the P at exit (shutdown); its queued Gs stay in the registry and are unwound.
+    /// Gives up the P at exit (shutdown): its queued Gs go to the global queue, where
+    /// `Scheduler::shutdown` finds and unwinds them.
     fn release(&mut self) {
         self.ctx.p.set(ptr::null());
         if self.spinning {
@@ -212,7 +227,9 @@ impl M<'_> {
             self.sched.idle.stop_spinning();
         }
         if let Some(p) = self.p.take() {
-            drop(p.drain());
+            for g in p.drain() {
+                self.sched.global.push(g);
+            }
         }
     }
 

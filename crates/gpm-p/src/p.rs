@@ -11,7 +11,7 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gpm_g::{GRef, G};
@@ -35,6 +35,10 @@ pub struct PShared {
     id: usize,
     stealer: Stealer<GRef>,
     runnext: AtomicPtr<G>,
+    /// Goroutines spawned and exited on this P, written only by the P's owner (plain
+    /// load + store, no read-modify-write) and summed by whoever asks how many are alive.
+    spawned: AtomicU64,
+    exited: AtomicU64,
 }
 
 // SAFETY: `runnext` holds a pointer from `Arc::into_raw`; the slot owns that reference and
@@ -47,6 +51,26 @@ impl PShared {
     /// This P's index.
     pub fn id(&self) -> usize {
         self.id
+    }
+
+    /// Counts a goroutine spawned on this P. Only the P's owner may call it.
+    pub fn count_spawn(&self) {
+        bump(&self.spawned);
+    }
+
+    /// Counts a goroutine that exited on this P. Only the P's owner may call it.
+    pub fn count_exit(&self) {
+        bump(&self.exited);
+    }
+
+    /// Goroutines spawned on this P so far.
+    pub fn spawned(&self) -> u64 {
+        self.spawned.load(Ordering::Relaxed)
+    }
+
+    /// Goroutines that exited on this P so far.
+    pub fn exited(&self) -> u64 {
+        self.exited.load(Ordering::Relaxed)
     }
 
     /// True if this P has queued work (local queue or `runnext`).
@@ -85,6 +109,11 @@ impl PShared {
     }
 }
 
+/// Increments a counter that only one thread writes.
+fn bump(c: &AtomicU64) {
+    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
 impl Drop for PShared {
     fn drop(&mut self) {
         drop(self.take_runnext());
@@ -107,6 +136,8 @@ impl P {
             id,
             stealer: local.stealer(),
             runnext: AtomicPtr::new(ptr::null_mut()),
+            spawned: AtomicU64::new(0),
+            exited: AtomicU64::new(0),
         });
         P {
             shared,
