@@ -83,7 +83,11 @@ pub fn run(g: &GRef, host: &mut dyn Host) -> Ran {
     };
     set_current(GRef::as_ptr(g));
     overflow::set_running(g.running.get());
+    // The entry catches every panic of the goroutine; one that still escapes the coroutine
+    // would unwind the M with its P and queues half-updated.
+    let abort = AbortOnUnwind("gpm: a panic escaped a goroutine's root; aborting");
     let result = co.resume(());
+    mem::forget(abort);
     overflow::set_running(std::ptr::null());
     set_current(std::ptr::null());
     check_canary(g);
@@ -154,7 +158,8 @@ fn check_canary(g: &GRef) {
 
 /// Unwinds a G that will never run again because its runtime is shutting down: a started G
 /// is force-unwound on the calling thread so its destructors run; a G that never ran just
-/// drops its closure. The caller must own `g` exclusively (all Ms have stopped).
+/// drops its closure. The caller must own `g` exclusively (all Ms have stopped), and `g`
+/// must not be the goroutine the caller runs on.
 pub fn kill(g: &GRef) {
     g.killed.store(true, Ordering::Release);
     g.state.finish();
@@ -162,12 +167,16 @@ pub fn kill(g: &GRef) {
     let body = mem::replace(unsafe { &mut *g.body.get() }, Body::Done);
     match body {
         Body::Running(co) => {
+            // The caller may itself be a goroutine (a runtime dropped from inside one of its
+            // own goroutines): restore its records afterwards instead of clearing them.
+            let prev = crate::park::current_ptr();
+            let prev_running = overflow::running();
             set_current(GRef::as_ptr(g));
             overflow::set_running(g.running.get());
             // Dropping a suspended corosensei coroutine unwinds its stack.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(co)));
-            overflow::set_running(std::ptr::null());
-            set_current(std::ptr::null());
+            overflow::set_running(prev_running);
+            set_current(prev);
             if r.is_err() {
                 eprintln!(
                     "gpm: a destructor panicked while goroutine {} was unwound at shutdown",

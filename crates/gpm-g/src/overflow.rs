@@ -82,6 +82,12 @@ pub fn set_running(r: *const Running) {
     RUNNING.with(|c| c.store(r.cast_mut(), Ordering::Relaxed));
 }
 
+/// What [`set_running`] last recorded on this thread (null if nothing runs).
+#[inline]
+pub fn running() -> *const Running {
+    RUNNING.with(|c| c.load(Ordering::Relaxed))
+}
+
 /// The signals the handler takes: stack overflow shows up as `SIGSEGV` on Linux, but std
 /// handles `SIGBUS` too (other platforms), and so do we.
 const SIGNALS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];

@@ -25,7 +25,7 @@ pub(crate) fn set_current(g: *const G) {
 }
 
 #[inline(never)]
-fn current_ptr() -> *const G {
+pub(crate) fn current_ptr() -> *const G {
     CURRENT.with(|c| c.get())
 }
 

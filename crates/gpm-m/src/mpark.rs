@@ -50,6 +50,15 @@ impl<P> MPark<P> {
         self.cv.notify_one();
     }
 
+    /// Forgets a wake that arrived without a handoff (a timer sleeper's nudge that came
+    /// after its deadline had already woken it), so it cannot cut a later park short.
+    pub fn clear_nudge(&self) {
+        let mut s = self.slot.lock();
+        if s.handoff.is_none() {
+            s.notified = false;
+        }
+    }
+
     /// Sleeps until woken or until `deadline`, and returns what the waker handed over.
     pub fn park(&self, deadline: Option<Instant>) -> Option<(P, bool)> {
         let mut s = self.slot.lock();

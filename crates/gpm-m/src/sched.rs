@@ -53,6 +53,8 @@ pub struct Scheduler {
     pub(crate) registry: Registry,
     pub(crate) stacks: StackPool,
     pub(crate) shutdown: AtomicBool,
+    /// Set once shutdown has collected every goroutine to unwind.
+    pub(crate) reaped: AtomicBool,
     /// Goroutines spawned from threads that hold no P of this runtime.
     spawned_outside: AtomicU64,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -84,6 +86,7 @@ impl Scheduler {
             registry: Registry::new(),
             stacks,
             shutdown: AtomicBool::new(false),
+            reaped: AtomicBool::new(false),
             spawned_outside: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
             mcount: AtomicUsize::new(0),
@@ -166,14 +169,25 @@ impl Scheduler {
         let n = self.mcount.fetch_add(1, Ordering::Relaxed);
         let name = format!("{}-{n}", self.config.thread_name);
         let m = park.clone();
-        let spawned = std::thread::Builder::new()
-            .name(name)
-            .spawn(move || worker::run_m(sched, m));
+        // Spawn under the thread-list lock, re-checking shutdown there: `shutdown` sets its
+        // flag and then takes this list, so every M it does not find is never started.
+        let mut threads = self.threads.lock();
+        let spawned = if self.shutdown.load(Ordering::Acquire) {
+            Err(io::Error::other("the runtime is shutting down"))
+        } else {
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || worker::run_m(sched, m))
+        };
         match spawned {
-            Ok(h) => self.threads.lock().push(h),
+            Ok(h) => threads.push(h),
             Err(e) => {
-                // Thread exhaustion: take the P back so no queued work is stranded on it.
-                eprintln!("gpm: cannot start a worker thread: {e}");
+                drop(threads);
+                // Thread exhaustion (or shutdown): take the P back so no queued work is
+                // stranded on it.
+                if !self.shutdown.load(Ordering::Acquire) {
+                    eprintln!("gpm: cannot start a worker thread: {e}");
+                }
                 self.mcount.fetch_sub(1, Ordering::Relaxed);
                 if let Some((p, spinning)) = park.park(None) {
                     if spinning {
@@ -221,25 +235,34 @@ impl Scheduler {
         // Every M is gone (or is the caller, inside a goroutine: then nothing else runs).
         // The goroutines left are runnable ones in the queues (exiting Ms moved theirs to the
         // global queue) and parked ones in the registry; a G can be in both.
+        // When the caller is a goroutine of this runtime, its own P is still held: drain it
+        // too, and let its M unwind whatever is queued there later (`reaped`).
         let mut gs = self.registry.take_all();
+        gs.extend(worker::drain_current_p(self));
         for p in self.idle.take_all_p() {
             gs.extend(p.drain());
         }
         while let Some(g) = self.global.pop() {
             gs.push(g);
         }
+        self.reaped.store(true, Ordering::Release);
         drop(self.timers.clear());
+        let me = gpm_g::current_id();
         let n = gs.len();
         for g in &gs {
-            if gpm_g::current_id() == Some(g.id()) {
-                // Dropped from inside one of its own goroutines: that one keeps running on
-                // this M until it exits.
+            if me == Some(g.id()) {
+                // That goroutine keeps running on this M until it exits or switches out;
+                // in the latter case its M, which has nothing left to run, unwinds it.
                 continue;
             }
             gpm_g::exec::kill(g);
         }
-        // Destructors may have readied or spawned more work; nothing will run it.
-        while self.global.pop().is_some() {}
+        // Destructors may have readied or spawned more goroutines; nothing will run them.
+        while let Some(g) = self.global.pop() {
+            if me != Some(g.id()) {
+                gpm_g::exec::kill(&g);
+            }
+        }
         drop(self.timers.clear());
         n
     }

@@ -92,6 +92,11 @@ pub(crate) fn count_spawn(s: &Scheduler) -> bool {
     current_p(s).map(|p| p.shared().count_spawn()).is_some()
 }
 
+/// Takes every G queued on the current P, if this thread is an M of `s` with a P.
+pub(crate) fn drain_current_p(s: &Scheduler) -> Vec<GRef> {
+    current_p(s).map(P::drain).unwrap_or_default()
+}
+
 /// The index of the current P, if this thread is an M of `s` with a P.
 pub(crate) fn current_p_id(s: &Scheduler) -> Option<usize> {
     current_p(s).map(P::id)
@@ -228,7 +233,13 @@ impl M<'_> {
         }
         if let Some(p) = self.p.take() {
             for g in p.drain() {
-                self.sched.global.push(g);
+                if self.sched.reaped.load(Ordering::Acquire) {
+                    // Shutdown already collected every goroutine (it ran on this M, inside
+                    // a goroutine): nobody else will unwind these.
+                    exec::kill(&g);
+                } else {
+                    self.sched.global.push(g);
+                }
             }
         }
     }
@@ -374,6 +385,10 @@ impl M<'_> {
         if slot.as_ref().is_some_and(|m| Arc::ptr_eq(m, &self.park)) {
             *slot = None;
             s.sleeper_when.store(NEVER, Ordering::SeqCst);
+            // Every nudge to the sleeper is sent under this lock: one that landed after our
+            // deadline woke us would otherwise end our next park early, while we are listed
+            // as idle, and we would end up listed twice.
+            self.park.clear_nudge();
         }
     }
 }

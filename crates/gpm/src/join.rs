@@ -119,7 +119,17 @@ where
             }
         }
         let task = done.0.take().expect("completion armed");
-        task.packet.complete(r);
+        // For a detached goroutine this drops the result (or the panic payload) here, at the
+        // goroutine's root; a panic in that drop has nowhere to go. std aborts in the same
+        // case ("thread result panicked on drop").
+        let delivered = panic::catch_unwind(AssertUnwindSafe(move || {
+            task.packet.complete(r);
+            drop(task);
+        }));
+        if delivered.is_err() {
+            eprintln!("gpm: a goroutine's result panicked on drop; aborting");
+            std::process::abort();
+        }
     }
 
     fn cancel(self: Arc<Self>) {

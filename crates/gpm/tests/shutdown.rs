@@ -119,9 +119,21 @@ fn a_hundred_thousand_parked_goroutines() {
 
 #[test]
 fn a_runtime_can_be_dropped_from_one_of_its_own_goroutines() {
-    let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+    let rt = gpm::Runtime::builder().procs(1).build().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    // A goroutine parked for good, spawned (so numbered) before the one that drops.
+    let gate = Gate::new(1);
+    let parked = {
+        let (gate, guard) = (gate.clone(), CountDrop(drops.clone()));
+        rt.spawn(move || {
+            let _held = guard;
+            gate.wait();
+        })
+    };
+    gate.until_all_parked();
     let slot = Arc::new(Mutex::new(None::<gpm::Runtime>));
     let s = slot.clone();
+    let d = drops.clone();
     let h = rt.spawn(move || {
         // Wait for the test thread to hand the runtime over.
         let rt = loop {
@@ -130,9 +142,24 @@ fn a_runtime_can_be_dropped_from_one_of_its_own_goroutines() {
             }
             gpm::yield_now();
         };
-        drop(rt); // shuts down every other goroutine; this one runs to its end
-        "finished after dropping its own runtime"
+        // Queued on this goroutine's own (only) P, and never run: we do not switch out.
+        let guard = CountDrop(d);
+        let queued = gpm::go!(move || drop(guard));
+        // Unwinds every other goroutine; this one runs on until it next switches out (it
+        // is unwound then, as its M has nothing left to return to).
+        drop(rt);
+        queued.join().is_err()
     });
     *slot.lock().unwrap() = Some(rt);
-    assert_eq!(h.join().unwrap(), "finished after dropping its own runtime");
+    assert!(
+        h.join().unwrap(),
+        "the queued goroutine was unwound, not run"
+    );
+    assert!(parked.join().is_err(), "the parked goroutine was unwound");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        2,
+        "both goroutines' captures were dropped"
+    );
+    gate.parked.lock().unwrap().clear();
 }
