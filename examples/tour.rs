@@ -38,7 +38,9 @@ fn main() {
         t.elapsed()
     );
 
-    let turns = rt.block_on(|| {
+    // On a runtime with one P, so the turns are visible (with more Ps they run in parallel).
+    let one = gpm::Runtime::builder().procs(1).build().expect("runtime");
+    let turns = one.block_on(|| {
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let hs: Vec<_> = ["a", "b", "c"]
             .into_iter()
@@ -58,6 +60,6 @@ fn main() {
         let s = log.lock().unwrap().clone();
         s
     });
-    println!("6. three goroutines taking turns with yield_now: {turns}");
+    println!("6. three goroutines on one P taking turns with yield_now: {turns}");
     println!("done");
 }
