@@ -128,6 +128,44 @@ impl G {
         g
     }
 
+    /// Reuses the record of a G that has exited, for a new goroutine on the same scheduler
+    /// (Go keeps dead Gs on free lists the same way). Returns `false`, and changes nothing,
+    /// unless `g` is the only reference to an exited G; then the entry and name come back.
+    #[allow(clippy::type_complexity)]
+    pub fn recycle(
+        g: &mut GRef,
+        id: GId,
+        entry: Arc<dyn Entry>,
+        name: Option<String>,
+        stack_size: usize,
+    ) -> Result<(), (Arc<dyn Entry>, Option<String>)> {
+        let Some(inner) = Arc::get_mut(g) else {
+            return Err((entry, name));
+        };
+        if !matches!(inner.body.get_mut(), Body::Done) {
+            return Err((entry, name));
+        }
+        inner.id = id;
+        inner.name = name.map(String::into_boxed_str);
+        inner.stack_size = stack_size;
+        inner.state = GState::new();
+        *inner.killed.get_mut() = false;
+        *inner.registry_slot.get_mut() = u64::MAX;
+        *inner.body.get_mut() = Body::Entry(entry);
+        inner.yielder.set(std::ptr::null());
+        inner.canary.set(0);
+        let (name_ptr, name_len) =
+            (inner.name.as_ref()).map_or((std::ptr::null(), 0), |n| (n.as_ptr(), n.len()));
+        *inner.running.get_mut() = Running {
+            guard_lo: 0,
+            guard_hi: 0,
+            id: id.0,
+            name_ptr,
+            name_len,
+        };
+        Ok(())
+    }
+
     /// This goroutine's id.
     pub fn id(&self) -> GId {
         self.id

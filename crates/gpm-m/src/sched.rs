@@ -51,6 +51,8 @@ pub struct Scheduler {
     pub(crate) sleeper: Mutex<Option<MHandle>>,
     pub(crate) sleeper_when: AtomicU64,
     pub(crate) registry: Registry,
+    /// Records of exited goroutines, for reuse; Ms keep their own in front of it.
+    pub(crate) free_gs: Mutex<Vec<GRef>>,
     pub(crate) stacks: StackPool,
     pub(crate) shutdown: AtomicBool,
     /// Set once shutdown has collected every goroutine to unwind.
@@ -84,6 +86,7 @@ impl Scheduler {
             sleeper: Mutex::new(None),
             sleeper_when: AtomicU64::new(NEVER),
             registry: Registry::new(),
+            free_gs: Mutex::new(Vec::new()),
             stacks,
             shutdown: AtomicBool::new(false),
             reaped: AtomicBool::new(false),
@@ -126,23 +129,27 @@ impl Scheduler {
         entry: Arc<dyn Entry>,
         name: Option<String>,
         stack_size: Option<usize>,
-    ) -> io::Result<GRef> {
+    ) -> io::Result<()> {
         if self.shutdown.load(Ordering::Acquire) {
             return Err(io::Error::other("gpm: the runtime has shut down"));
         }
-        let me: Arc<dyn Sched> = self.me.upgrade().expect("scheduler alive");
-        let g = G::new(
-            id,
-            entry,
-            name,
-            stack_size.unwrap_or(self.config.stack_size),
-            me,
-        );
+        let stack_size = stack_size.unwrap_or(self.config.stack_size);
+        let fresh = |entry, name| {
+            let me: Arc<dyn Sched> = self.me.upgrade().expect("scheduler alive");
+            G::new(id, entry, name, stack_size, me)
+        };
+        let g = match worker::take_free_g(self) {
+            Some(mut g) => match G::recycle(&mut g, id, entry, name, stack_size) {
+                Ok(()) => g,
+                Err((entry, name)) => fresh(entry, name),
+            },
+            None => fresh(entry, name),
+        };
         if !worker::count_spawn(self) {
             self.spawned_outside.fetch_add(1, Ordering::Relaxed);
         }
-        self.enqueue(g.clone(), true);
-        Ok(g)
+        self.enqueue(g, true);
+        Ok(())
     }
 
     /// Wakes an M to spin on an idle P if the rule allows it (Go's `wakep`).
@@ -264,6 +271,8 @@ impl Scheduler {
             }
         }
         drop(self.timers.clear());
+        // Free G records refer back to this scheduler; let both go.
+        self.free_gs.lock().clear();
         n
     }
 }

@@ -14,7 +14,7 @@
 //! up M parks: either as the runtime's one timer sleeper, until the earliest timer, or on
 //! the idle-M list until somebody hands it a P.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::ptr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,7 +34,17 @@ use crate::timers::NEVER;
 struct MCtx {
     sched: *const Scheduler,
     p: Cell<*const P>,
+    /// Records of goroutines that exited on this M, for the next spawn here. Touched only by
+    /// this thread, never across a switch (spawn pops, the schedule loop pushes).
+    free_gs: UnsafeCell<Vec<GRef>>,
 }
+
+/// Exited G records an M keeps; it moves [`G_BATCH`] at a time to and from the runtime's
+/// list, so a spawner on one M reuses records that exited on another.
+const FREE_GS: usize = 64;
+const G_BATCH: usize = 32;
+/// Most exited G records a runtime keeps in all.
+const FREE_GS_SHARED: usize = 4096;
 
 thread_local! {
     static M_CTX: Cell<*const MCtx> = const { Cell::new(ptr::null()) };
@@ -90,6 +100,26 @@ pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef>
 /// Counts a spawn on the current P; false if this thread is not an M of `s` with a P.
 pub(crate) fn count_spawn(s: &Scheduler) -> bool {
     current_p(s).map(|p| p.shared().count_spawn()).is_some()
+}
+
+/// A recyclable G record for a spawn on this M, if this thread is an M of `s`.
+pub(crate) fn take_free_g(s: &Scheduler) -> Option<GRef> {
+    let c = ctx();
+    // SAFETY: as in `current_p`; `free_gs` is only touched by this thread, and not by the
+    // schedule loop while a goroutine (our caller) runs.
+    unsafe {
+        if c.is_null() || !ptr::eq((*c).sched, s) {
+            return None;
+        }
+        let free = &mut *(*c).free_gs.get();
+        if free.is_empty() {
+            let mut shared = s.free_gs.lock();
+            let n = shared.len().min(G_BATCH);
+            let from = shared.len() - n;
+            free.extend(shared.drain(from..));
+        }
+        free.pop()
+    }
 }
 
 /// Takes every G queued on the current P, if this thread is an M of `s` with a P.
@@ -167,6 +197,7 @@ pub(crate) fn run_m(sched: Arc<Scheduler>, park: MHandle) {
     let ctx = MCtx {
         sched: Arc::as_ptr(&sched),
         p: Cell::new(ptr::null()),
+        free_gs: UnsafeCell::new(Vec::new()),
     };
     M_CTX.with(|c| c.set(&ctx));
     let mut m = M {
@@ -213,6 +244,24 @@ impl M<'_> {
             Ran::Exited => {
                 p.shared().count_exit();
                 self.sched.registry.remove(&g);
+                self.free_g(g);
+            }
+        }
+    }
+
+    /// Keeps an exited G's record for reuse if nothing else refers to it.
+    fn free_g(&mut self, mut g: GRef) {
+        if Arc::get_mut(&mut g).is_none() {
+            return;
+        }
+        // SAFETY: only this thread touches `free_gs`, and no goroutine runs right now.
+        let free = unsafe { &mut *self.ctx.free_gs.get() };
+        free.push(g);
+        if free.len() > FREE_GS {
+            let spill = free.split_off(free.len() - G_BATCH);
+            let mut shared = self.sched.free_gs.lock();
+            if shared.len() < FREE_GS_SHARED {
+                shared.extend(spill);
             }
         }
     }
