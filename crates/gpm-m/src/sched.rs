@@ -30,11 +30,14 @@ pub struct Config {
     pub thread_name: String,
 }
 
-/// Free stacks a runtime keeps for reuse. Unmapping a stack costs a TLB shootdown and
-/// mapping a new one a page fault, so a burst of goroutines that exit together should not
-/// pay that on its way out; an idle stack keeps only the pages its last goroutine touched
-/// (one, for a shallow goroutine), so 16,384 of them hold about 64 MiB at most in the common case.
-const IDLE_STACKS: usize = 16_384;
+/// Free stacks a runtime keeps for reuse. Unmapping a stack takes the process's mmap lock
+/// for writing and a TLB shootdown on every core; in a burst of exits (100,000 sleepers
+/// waking together) that was more than half of all CPU time, with the Ms queueing on the
+/// lock. So a runtime keeps up to 131,072 free stacks. An idle stack keeps only the pages its
+/// last goroutine touched, one 4 KiB page for a shallow goroutine, so a pool filled by such a
+/// burst holds about 4 KiB per stack until the runtime is dropped. Trimming idle stacks over
+/// time belongs to sysmon (Go frees them at GC).
+const IDLE_STACKS: usize = 131_072;
 
 /// An idle M's parking place, as listed in the idle-M list.
 pub(crate) type MHandle = Arc<MPark<Box<P>>>;
