@@ -14,17 +14,17 @@ use loom::thread;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     // Counts the interleavings explored, for the record (printed with --nocapture).
-    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    RUNS.store(0, std::sync::atomic::Ordering::Relaxed);
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = runs.clone();
     let mut b = loom::model::Builder::new();
     b.preemption_bound = Some(3);
     b.max_branches = 100_000;
     b.check(move || {
-        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         f()
     });
     let name = std::thread::current().name().unwrap_or("?").to_string();
-    let n = RUNS.load(std::sync::atomic::Ordering::Relaxed);
+    let n = runs.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!("loom: {name}: {n} interleavings (preemption bound 3)");
 }
 
