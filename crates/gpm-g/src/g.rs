@@ -98,7 +98,10 @@ impl G {
         sched: Arc<dyn Sched>,
     ) -> GRef {
         let name: Option<Box<str>> = name.map(String::into_boxed_str);
-        let g = Arc::new(G {
+        // The name's bytes live in their own heap block, so the pointer the overflow
+        // handler reads stays valid when the Box moves into the G.
+        let running = running_record(id, name.as_deref());
+        Arc::new(G {
             id,
             name,
             stack_size,
@@ -108,24 +111,9 @@ impl G {
             registry_slot: AtomicU64::new(u64::MAX),
             body: UnsafeCell::new(Body::Entry(entry)),
             yielder: Cell::new(std::ptr::null()),
-            running: UnsafeCell::new(Running {
-                guard_lo: 0,
-                guard_hi: 0,
-                id: id.0,
-                name_ptr: std::ptr::null(),
-                name_len: 0,
-            }),
+            running: UnsafeCell::new(running),
             canary: Cell::new(0),
-        });
-        if let Some(name) = &g.name {
-            // SAFETY: nobody else can see `g` yet.
-            unsafe {
-                let r = &mut *g.running.get();
-                r.name_ptr = name.as_ptr();
-                r.name_len = name.len();
-            }
-        }
-        g
+        })
     }
 
     /// Reuses the record of a G that has exited, for a new goroutine on the same scheduler
@@ -154,15 +142,7 @@ impl G {
         *inner.body.get_mut() = Body::Entry(entry);
         inner.yielder.set(std::ptr::null());
         inner.canary.set(0);
-        let (name_ptr, name_len) =
-            (inner.name.as_ref()).map_or((std::ptr::null(), 0), |n| (n.as_ptr(), n.len()));
-        *inner.running.get_mut() = Running {
-            guard_lo: 0,
-            guard_hi: 0,
-            id: id.0,
-            name_ptr,
-            name_len,
-        };
+        *inner.running.get_mut() = running_record(id, inner.name.as_deref());
         Ok(())
     }
 
@@ -199,6 +179,17 @@ impl G {
     /// Records the scheduler's registry slot for this G.
     pub fn set_registry_slot(&self, slot: u64) {
         self.registry_slot.store(slot, Ordering::Relaxed);
+    }
+}
+
+/// The overflow handler's record for a G that has no stack yet.
+fn running_record(id: GId, name: Option<&str>) -> Running {
+    Running {
+        guard_lo: 0,
+        guard_hi: 0,
+        id: id.0,
+        name_ptr: name.map_or(std::ptr::null(), str::as_ptr),
+        name_len: name.map_or(0, str::len),
     }
 }
 

@@ -148,10 +148,11 @@ impl Scheduler {
             },
             None => fresh(entry, name),
         };
-        if !worker::count_spawn(self) {
+        if let Err(g) = worker::place_spawned(self, g) {
             self.spawned_outside.fetch_add(1, Ordering::Relaxed);
+            self.global.push(g);
         }
-        self.enqueue(g, true);
+        self.wakep();
         Ok(())
     }
 

@@ -97,9 +97,17 @@ pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef>
     }
 }
 
-/// Counts a spawn on the current P; false if this thread is not an M of `s` with a P.
-pub(crate) fn count_spawn(s: &Scheduler) -> bool {
-    current_p(s).map(|p| p.shared().count_spawn()).is_some()
+/// Counts a new G on the current P and puts it in `runnext` (Go's `newproc`), if this thread
+/// is an M of `s` with a P.
+pub(crate) fn place_spawned(s: &Scheduler, g: GRef) -> Result<(), GRef> {
+    match current_p(s) {
+        Some(p) => {
+            p.shared().count_spawn();
+            p.push_next(g);
+            Ok(())
+        }
+        None => Err(g),
+    }
 }
 
 /// A recyclable G record for a spawn on this M, if this thread is an M of `s`.
