@@ -35,6 +35,16 @@
 //! Pinning a goroutine to its thread (Go's `LockOSThread`) is the planned escape hatch and
 //! is not available yet.
 
+/// Go's channels: `bounded(0)` (rendezvous), `bounded(n)`, `unbounded()`, `select!`,
+/// `Select`, and the time channels `after`, `at`, `tick`, `never`. The API is
+/// crossbeam-channel's; a blocking operation parks the goroutine inside the runtime and
+/// blocks the thread outside it. See the [`gpm_chan`] crate docs.
+pub mod chan {
+    pub use gpm_chan::*;
+}
+
+pub use gpm_chan::{bounded, select, unbounded, Receiver, Sender};
+
 mod join;
 mod runtime;
 mod spawn;

@@ -1,0 +1,330 @@
+//! The context of one blocked channel operation: who waits, how far the operation has got,
+//! and the message handed over.
+//!
+//! A goroutine or thread that must wait (in `send`, `recv` or `select!`) takes a
+//! [`Context`], lists it in the wait queues of the channels it waits on, and sleeps until
+//! somebody *selects* it. One atomic state word decides who that is:
+//!
+//! ```text
+//!             try_claim (a peer, the disconnecting side, a timer)
+//!  WAITING ───────────────────────────────────────────────▶ CLAIMED ──finish(s)──▶ s
+//!     │                                                        (payload written)    │
+//!     └── abort (the owner itself: deadline passed, or a channel was ready) ─▶ ABORTED
+//!                                                     s = OPERATION(i) | DISCONNECTED | ABORTED
+//! ```
+//!
+//! - Only one party wins `WAITING → CLAIMED` (a compare-exchange), so an operation is
+//!   completed at most once: a waiter registered on five channels is woken by one of them.
+//! - The winner may then touch the context's [`Payload`]: put the message it hands over (a
+//!   sender completing a parked receiver) or take the one left there (a receiver
+//!   completing a parked rendezvous sender). Then it stores the final state with `Release`
+//!   and wakes the owner. The owner reads the payload only after loading a final state
+//!   with `Acquire`, so the handover is complete and visible when it looks.
+//! - The owner may abort only from `WAITING`. If the abort fails, somebody has claimed the
+//!   operation and the owner keeps waiting until it is finished; that is never long,
+//!   because a claim is finished right away, or, for a `select!` send arm, as soon as the
+//!   arm's message expression has been evaluated.
+//! - A final state is never left again, so a stale wake (a goroutine's park can return
+//!   early, see `gpm_g::park`) only makes the owner look at the state once more.
+//!
+//! Inside a goroutine the owner parks with [`gpm_g::park`]: its hook re-checks the state
+//! after the goroutine has left its stack, so a `finish` racing the park is either seen by
+//! the hook or readies a goroutine whose park is committed (the park/ready protocol of
+//! `gpm-g`). A deadline becomes a runtime timer that claims the context as `ABORTED`.
+//! Outside the runtime the owner parks its thread, with a timeout for a deadline.
+//!
+//! Contexts are reference counted: wait-queue entries and armed timers hold clones, so a
+//! context outlives the frame of a goroutine that is unwound at shutdown while somebody
+//! still finishes its operation. Unshared contexts are kept in a small per-thread pool.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use gpm_g::{GRef, TimerAction};
+
+use crate::payload::Payload;
+use crate::sync::{current, park, park_timeout, AtomicUsize, Ordering, Thread, UnsafeCell};
+
+const WAITING: usize = 0;
+const CLAIMED: usize = 1;
+const ABORTED: usize = 2;
+const DISCONNECTED: usize = 3;
+/// `OPER_BASE + i`: completed by operation `i` (the index of a select arm, 0 otherwise).
+const OPER_BASE: usize = 4;
+
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Selected {
+    /// The owner aborted (its deadline passed, or a channel was already ready), or a
+    /// timer did.
+    Aborted,
+    /// A channel the owner waited on was disconnected.
+    Disconnected,
+    /// Operation `i` (a select arm's index) completed or must be retried.
+    Operation(usize),
+    /// The waiting goroutine is being unwound by its runtime's shutdown while a peer
+    /// still finishes its claim: the owner does not wait for it.
+    Interrupted,
+}
+
+impl Selected {
+    /// The state word that means "operation `i` selected".
+    pub(crate) fn oper(i: usize) -> usize {
+        OPER_BASE + i
+    }
+}
+
+/// A final state that a claimer stores.
+pub(crate) const DISCONNECT: usize = DISCONNECTED;
+/// The final state a timer stores.
+const TIMED_OUT: usize = ABORTED;
+
+enum Owner {
+    G(GRef),
+    Thread(Thread),
+}
+
+struct Inner {
+    state: AtomicUsize,
+    /// Set while the context serves a wait; pooled contexts hold no goroutine record.
+    owner: Option<Owner>,
+    payload: UnsafeCell<Payload>,
+}
+
+// SAFETY: the payload is touched only by whoever the state word makes its exclusive user
+// (the module docs give the protocol); the owner is a goroutine record or a thread handle,
+// both shareable. Messages in the payload belong to channels of `T: Send`.
+unsafe impl Send for Inner {}
+// SAFETY: as above.
+unsafe impl Sync for Inner {}
+
+/// A blocked operation's context (see the module docs). Cloning shares it.
+#[derive(Clone)]
+pub struct Context(Arc<Inner>);
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("state", &self.0.state.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Context {
+    /// Runs `f` with a fresh context owned by the calling goroutine (or thread).
+    pub(crate) fn with<R>(f: impl FnOnce(&Context) -> R) -> R {
+        let cx = acquire();
+        let r = f(&cx);
+        release(cx);
+        r
+    }
+
+    /// True if `self` and `other` are the same context.
+    pub(crate) fn same(&self, other: &Context) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// True while nobody has selected or aborted the operation.
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == WAITING
+    }
+
+    /// A peer's `WAITING → CLAIMED`. The winner must call [`Context::finish`] exactly once.
+    pub(crate) fn try_claim(&self) -> bool {
+        self.0
+            .state
+            .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The claimer's last step: publishes `state` (see [`Selected::oper`], [`DISCONNECT`])
+    /// and wakes the owner.
+    pub(crate) fn finish(&self, state: usize) {
+        debug_assert_eq!(self.0.state.load(Ordering::Relaxed), CLAIMED);
+        self.0.state.store(state, Ordering::Release);
+        match &self.0.owner {
+            Some(Owner::G(g)) => gpm_g::ready(g),
+            Some(Owner::Thread(t)) => t.unpark(),
+            None => {}
+        }
+    }
+
+    /// Claims and finishes at once, when there is nothing to hand over. Returns `false` if
+    /// somebody else got there first.
+    pub(crate) fn notify(&self, state: usize) -> bool {
+        let won = self.try_claim();
+        if won {
+            self.finish(state);
+        }
+        won
+    }
+
+    /// The owner's `WAITING → ABORTED`. Returns `false` if the operation was claimed.
+    pub(crate) fn abort(&self) -> bool {
+        self.0
+            .state
+            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Stores the message handed over.
+    ///
+    /// # Safety
+    /// The caller holds the claim (or is the owner and the context is not listed in any
+    /// wait queue), and the owner will take it with the same `T`.
+    pub(crate) unsafe fn put<T>(&self, msg: T) {
+        // SAFETY: exclusive access, guaranteed by the caller.
+        self.0.payload.with_mut(|p| unsafe { (*p).put(msg) });
+    }
+
+    /// Takes the message handed over, if there is one.
+    ///
+    /// # Safety
+    /// As for [`Context::put`]: the caller holds the claim, or is the owner and has seen
+    /// a final state (or aborted); the message was put as a `T`.
+    pub(crate) unsafe fn take<T>(&self) -> Option<T> {
+        // SAFETY: exclusive access, guaranteed by the caller.
+        self.0.payload.with_mut(|p| unsafe { (*p).take::<T>() })
+    }
+
+    fn outcome(&self) -> Option<Selected> {
+        match self.0.state.load(Ordering::Acquire) {
+            WAITING | CLAIMED => None,
+            ABORTED => Some(Selected::Aborted),
+            DISCONNECTED => Some(Selected::Disconnected),
+            s => Some(Selected::Operation(s - OPER_BASE)),
+        }
+    }
+
+    /// The owner sleeps until the operation is finished, or until `deadline`, when it
+    /// aborts (unless it was claimed meanwhile: then it waits for the claimer to finish).
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Selected {
+        if matches!(self.0.owner, Some(Owner::G(_))) {
+            self.wait_goroutine(deadline)
+        } else {
+            self.wait_thread(deadline)
+        }
+    }
+
+    fn wait_goroutine(&self, deadline: Option<Instant>) -> Selected {
+        let mut timer_armed = false;
+        loop {
+            if let Some(s) = self.outcome() {
+                return s;
+            }
+            if gpm_g::shutting_down() {
+                // Unwinding at shutdown: parking returns at once, and whoever holds a claim
+                // may be a goroutine that is unwound only after us. Do not wait.
+                if self.abort() {
+                    return Selected::Aborted;
+                }
+                return self.outcome().unwrap_or(Selected::Interrupted);
+            }
+            if let Some(d) = deadline {
+                if !timer_armed && Instant::now() >= d {
+                    if self.abort() {
+                        return Selected::Aborted;
+                    }
+                    // Claimed: the claimer finishes and readies us.
+                    timer_armed = true;
+                    continue;
+                }
+            }
+            let timer = &mut timer_armed;
+            gpm_g::park(|g| {
+                if let (Some(d), false) = (deadline, *timer) {
+                    *timer = true;
+                    let cx = self.clone();
+                    let fire = move || {
+                        cx.notify(TIMED_OUT);
+                    };
+                    g.sched().add_timer(d, TimerAction::Call(Box::new(fire)));
+                }
+                // Stay parked only if nobody finished the operation meanwhile.
+                self.outcome().is_none()
+            });
+        }
+    }
+
+    fn wait_thread(&self, deadline: Option<Instant>) -> Selected {
+        loop {
+            if let Some(s) = self.outcome() {
+                return s;
+            }
+            match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now < d {
+                        park_timeout(d - now);
+                    } else if self.abort() {
+                        return Selected::Aborted;
+                    } else {
+                        // Claimed: the claimer finishes and unparks us.
+                        park();
+                    }
+                }
+                None => park(),
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn new() -> Inner {
+        Inner {
+            state: AtomicUsize::new(WAITING),
+            owner: None,
+            payload: UnsafeCell::new(Payload::new()),
+        }
+    }
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Arc<Inner>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Unshared contexts a thread keeps for reuse.
+#[cfg(not(loom))]
+const POOL_MAX: usize = 16;
+
+/// A context for the calling goroutine or thread, from the pool if it has one. Not
+/// inlined, and never holding the pool borrow across a park: a goroutine may resume on
+/// another thread (see `gpm_g::park`).
+#[inline(never)]
+fn acquire() -> Context {
+    let owner = match gpm_g::current() {
+        Some(g) => Owner::G(g),
+        None => Owner::Thread(current()),
+    };
+    #[cfg(not(loom))]
+    let pooled = POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten();
+    #[cfg(loom)]
+    let pooled: Option<Arc<Inner>> = None;
+    let mut inner = pooled.unwrap_or_else(|| Arc::new(Inner::new()));
+    let m = Arc::get_mut(&mut inner).expect("gpm: pooled channel contexts are unshared");
+    m.state.store(WAITING, Ordering::Relaxed);
+    m.owner = Some(owner);
+    Context(inner)
+}
+
+/// Returns a context to the calling thread's pool if nobody else holds it (a claimer
+/// that has not dropped its clone yet, or a timer that has not fired: then it is freed by
+/// whoever lets go of it last).
+#[inline(never)]
+fn release(cx: Context) {
+    let mut inner = cx.0;
+    let Some(m) = Arc::get_mut(&mut inner) else {
+        return;
+    };
+    m.owner = None;
+    // SAFETY: `get_mut` proves this is the only reference.
+    m.payload.with_mut(|p| unsafe { (*p).clear() });
+    #[cfg(not(loom))]
+    let _ = POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_MAX {
+            p.push(inner);
+        }
+    });
+}

@@ -1,0 +1,219 @@
+//! `select!`: crossbeam-channel's syntax over gpm's select engine (`select.rs`).
+//!
+//! The macro parses its arms one at a time (a tt-muncher), giving each a pair of fresh
+//! local names from a fixed list, then expands to: bind every channel expression once
+//! (`let c = &expr;`, which also keeps a temporary such as `after(d)` alive), build one
+//! arm object per operation on the stack, run the engine, and `match` the index it returns
+//! to the chosen arm's body. A send arm's message expression is evaluated only in the chosen
+//! branch.
+
+/// Waits on several channel operations and runs the one that completes first.
+///
+/// ```text
+/// select! {
+///     recv(r) -> msg => body,       // msg: Result<T, RecvError>
+///     send(s, value) -> res => body, // res: Result<(), SendError<T>>; `value` is evaluated
+///                                    // only if this arm is chosen
+///     default => body,              // if nothing is ready now
+///     default(timeout) => body,     // if nothing is ready within `timeout`
+/// }
+/// ```
+///
+/// Among the operations ready together, one is chosen at random with equal probability
+/// (Go's fairness). An operation on a disconnected channel is always ready (its result is
+/// the error). Inside a goroutine a select that waits parks the goroutine; elsewhere it
+/// blocks the thread. `select! {}` waits for ever, like Go's `select {}`. At most 32
+/// operations; use [`Select`](crate::Select) for more, or for a number known only at run
+/// time.
+///
+/// ```
+/// use std::time::Duration;
+/// use gpm_chan::{after, select, unbounded};
+///
+/// let (tx, rx) = unbounded();
+/// tx.send(7).unwrap();
+/// select! {
+///     recv(rx) -> msg => assert_eq!(msg, Ok(7)),
+///     recv(after(Duration::from_secs(1))) -> _ => panic!("timed out"),
+/// }
+/// ```
+#[macro_export]
+macro_rules! select {
+    () => {
+        $crate::internal::block_forever()
+    };
+    ($($tokens:tt)+) => {
+        $crate::__gpm_select_parse!(
+            [
+                (__gpm_c0 __gpm_a0 0) (__gpm_c1 __gpm_a1 1) (__gpm_c2 __gpm_a2 2)
+                (__gpm_c3 __gpm_a3 3) (__gpm_c4 __gpm_a4 4) (__gpm_c5 __gpm_a5 5)
+                (__gpm_c6 __gpm_a6 6) (__gpm_c7 __gpm_a7 7) (__gpm_c8 __gpm_a8 8)
+                (__gpm_c9 __gpm_a9 9) (__gpm_c10 __gpm_a10 10) (__gpm_c11 __gpm_a11 11)
+                (__gpm_c12 __gpm_a12 12) (__gpm_c13 __gpm_a13 13) (__gpm_c14 __gpm_a14 14)
+                (__gpm_c15 __gpm_a15 15) (__gpm_c16 __gpm_a16 16) (__gpm_c17 __gpm_a17 17)
+                (__gpm_c18 __gpm_a18 18) (__gpm_c19 __gpm_a19 19) (__gpm_c20 __gpm_a20 20)
+                (__gpm_c21 __gpm_a21 21) (__gpm_c22 __gpm_a22 22) (__gpm_c23 __gpm_a23 23)
+                (__gpm_c24 __gpm_a24 24) (__gpm_c25 __gpm_a25 25) (__gpm_c26 __gpm_a26 26)
+                (__gpm_c27 __gpm_a27 27) (__gpm_c28 __gpm_a28 28) (__gpm_c29 __gpm_a29 29)
+                (__gpm_c30 __gpm_a30 30) (__gpm_c31 __gpm_a31 31)
+            ]
+            []
+            []
+            $($tokens)+
+        )
+    };
+}
+
+/// `select!`'s parser: `[unused names] [parsed arms] [default] tokens...`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_parse {
+    // All parsed: expand.
+    ([$($names:tt)*] [$($arms:tt)*] [$($default:tt)*]) => {
+        $crate::__gpm_select_expand!([$($arms)*] [$($default)*])
+    };
+    // recv / send arms: a block body with or without a comma, or an expression body.
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        recv($r:expr $(,)?) -> $res:pat => $body:block, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
+    };
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        recv($r:expr $(,)?) -> $res:pat => $body:block $($rest:tt)*) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
+    };
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        recv($r:expr $(,)?) -> $res:pat => $body:expr, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
+    };
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        recv($r:expr $(,)?) -> $res:pat => $body:expr) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default)
+    };
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        send($s:expr, $m:expr $(,)?) -> $res:pat => $body:block, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
+    };
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        send($s:expr, $m:expr $(,)?) -> $res:pat => $body:block $($rest:tt)*) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
+    };
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        send($s:expr, $m:expr $(,)?) -> $res:pat => $body:expr, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
+    };
+    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+        send($s:expr, $m:expr $(,)?) -> $res:pat => $body:expr) => {
+        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default)
+    };
+    // default arms (at most one).
+    ($names:tt $arms:tt [] default => $body:block, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($names $arms [(now) $body] $($rest)*)
+    };
+    ($names:tt $arms:tt [] default => $body:block $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($names $arms [(now) $body] $($rest)*)
+    };
+    ($names:tt $arms:tt [] default => $body:expr, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($names $arms [(now) $body] $($rest)*)
+    };
+    ($names:tt $arms:tt [] default => $body:expr) => {
+        $crate::__gpm_select_parse!($names $arms [(now) $body])
+    };
+    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:block, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($names $arms [(after $t) $body] $($rest)*)
+    };
+    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:block $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($names $arms [(after $t) $body] $($rest)*)
+    };
+    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:expr, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($names $arms [(after $t) $body] $($rest)*)
+    };
+    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:expr) => {
+        $crate::__gpm_select_parse!($names $arms [(after $t) $body])
+    };
+    // Errors.
+    ($names:tt $arms:tt [$($default:tt)+] default $($rest:tt)*) => {
+        ::core::compile_error!("gpm: select! has more than one `default` arm")
+    };
+    ([] $arms:tt $default:tt $($rest:tt)+) => {
+        ::core::compile_error!("gpm: select! takes at most 32 operations; use gpm::chan::Select")
+    };
+    ($names:tt $arms:tt $default:tt $($rest:tt)+) => {
+        ::core::compile_error!(
+            "gpm: expected `recv(r) -> res => body`, `send(s, msg) -> res => body`, \
+             `default => body` or `default(timeout) => body` in select!"
+        )
+    };
+}
+
+/// `select!`'s expansion, from the parsed arms.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_expand {
+    ([$((($c:ident $a:ident $i:tt) $kind:ident ($($args:tt)*) ($res:pat) $body:tt))*] [$($default:tt)*]) => {{
+        $( $crate::__gpm_select_bind!($kind $c $a ($($args)*)); )*
+        let __gpm_timeout = $crate::__gpm_select_timeout!($($default)*);
+        let __gpm_chosen = {
+            let __gpm_arms: &mut [&mut dyn $crate::internal::Arm] = &mut [$( &mut $a ),*];
+            $crate::internal::select(__gpm_arms, __gpm_timeout)
+        };
+        match __gpm_chosen {
+            $( ::core::option::Option::Some($i) => {
+                let $res = $crate::__gpm_select_result!($kind $a ($($args)*));
+                $body
+            } )*
+            ::core::option::Option::None => $crate::__gpm_select_default!($($default)*),
+            ::core::option::Option::Some(_) => ::core::unreachable!(),
+        }
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_bind {
+    (recv $c:ident $a:ident ($r:expr)) => {
+        let $c: &$crate::Receiver<_> = &$r;
+        #[allow(unused_mut)]
+        let mut $a = $crate::internal::RecvArm::new($c);
+    };
+    (send $c:ident $a:ident ($s:expr, $m:expr)) => {
+        let $c: &$crate::Sender<_> = &$s;
+        #[allow(unused_mut)]
+        let mut $a = $crate::internal::SendArm::new($c);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_result {
+    (recv $a:ident ($r:expr)) => {
+        $a.result()
+    };
+    (send $a:ident ($s:expr, $m:expr)) => {
+        $a.pending().send($m)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_timeout {
+    () => {
+        $crate::internal::Timeout::Never
+    };
+    ((now) $body:tt) => {
+        $crate::internal::Timeout::Now
+    };
+    ((after $t:expr) $body:tt) => {
+        $crate::internal::timeout_after($t)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_default {
+    () => {
+        ::core::unreachable!("gpm: a select without default always completes an operation")
+    };
+    (($($how:tt)*) $body:tt) => {
+        $body
+    };
+}

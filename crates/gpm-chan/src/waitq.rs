@@ -1,0 +1,184 @@
+//! Wait queues: the operations parked on one side of a channel, in arrival order.
+//!
+//! An [`Entry`] names a waiting operation: its [`Context`], the operation's index within
+//! that context (a select arm, 0 for a plain `send`/`recv`), and whether it can take part
+//! in a handover of a message through the context's payload. A peer that finds an entry
+//! *claims* its context (see `context.rs`) and removes the entry; entries whose context
+//! was claimed elsewhere (a select woken through another channel) are skipped and left for
+//! their owner to remove.
+//!
+//! [`Waiters`] is the bare list, used under a lock the caller owns (the rendezvous
+//! channel keeps both its lists under one mutex). [`WaitQueue`] adds its own mutex and an
+//! `is_empty` flag, so that the lock-free buffered channels check for waiters with one
+//! load on their fast path. The flag is written under the mutex with `SeqCst`, and read
+//! with `SeqCst` after the caller's own `SeqCst` operation on the buffer: a waiter that
+//! registers and then re-checks the buffer, and a peer that changes the buffer and then
+//! checks the flag, cannot both miss each other (the same argument as the idle-M fence in
+//! `docs/design.md`).
+
+use std::collections::VecDeque;
+
+use crate::context::{Context, Selected};
+use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering};
+
+/// One waiting operation.
+pub(crate) struct Entry {
+    pub(crate) cx: Context,
+    pub(crate) oper: usize,
+    /// The operation can take a message handed over through its context's payload (a
+    /// parked receiver), or offers one there (a parked rendezvous sender). Entries of
+    /// `select!` send arms, and of senders waiting for room in a buffer, carry nothing:
+    /// claiming them only tells their owner to try again.
+    pub(crate) handover: bool,
+}
+
+impl Entry {
+    /// Finishes a claimed entry as "operation selected".
+    pub(crate) fn finish(&self) {
+        self.cx.finish(Selected::oper(self.oper));
+    }
+}
+
+/// The waiting operations of one side of a channel.
+#[derive(Default)]
+pub(crate) struct Waiters {
+    entries: VecDeque<Entry>,
+}
+
+impl Waiters {
+    pub(crate) fn register(&mut self, cx: &Context, oper: usize, handover: bool) {
+        self.entries.push_back(Entry {
+            cx: cx.clone(),
+            oper,
+            handover,
+        });
+    }
+
+    /// Removes the owner's own entry, if it is still listed.
+    pub(crate) fn unregister(&mut self, cx: &Context, oper: usize) -> Option<Entry> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.oper == oper && e.cx.same(cx))?;
+        self.entries.remove(i)
+    }
+
+    /// Claims and removes the first entry that is not `skip`'s, satisfies `want`, and whose
+    /// context this call wins. The caller must finish it.
+    pub(crate) fn claim(
+        &mut self,
+        skip: Option<&Context>,
+        want: impl Fn(&Entry) -> bool,
+    ) -> Option<Entry> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| skip.is_none_or(|s| !e.cx.same(s)) && want(e) && e.cx.try_claim())?;
+        self.entries.remove(i)
+    }
+
+    /// True if some entry that is not `skip`'s could still be claimed.
+    pub(crate) fn any_waiting(
+        &self,
+        skip: Option<&Context>,
+        want: impl Fn(&Entry) -> bool,
+    ) -> bool {
+        self.entries
+            .iter()
+            .any(|e| skip.is_none_or(|s| !e.cx.same(s)) && want(e) && e.cx.is_waiting())
+    }
+
+    /// Claims every waiting entry and removes all; returns the claimed ones, for the caller
+    /// to finish (after releasing its lock).
+    pub(crate) fn take_all(&mut self) -> Vec<Entry> {
+        self.entries
+            .drain(..)
+            .filter(|e| e.cx.try_claim())
+            .collect()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A [`Waiters`] list with its own lock and an `is_empty` flag for lock-free checks.
+pub(crate) struct WaitQueue {
+    inner: Mutex<Waiters>,
+    empty: AtomicBool,
+}
+
+/// The locked list; dropping it re-publishes the `is_empty` flag.
+pub(crate) struct Locked<'a> {
+    list: MutexGuard<'a, Waiters>,
+    empty: &'a AtomicBool,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Waiters;
+    fn deref(&self) -> &Waiters {
+        &self.list
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Waiters {
+        &mut self.list
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.empty.store(self.list.is_empty(), Ordering::SeqCst);
+    }
+}
+
+impl WaitQueue {
+    pub(crate) fn new() -> WaitQueue {
+        WaitQueue {
+            inner: Mutex::new(Waiters::default()),
+            empty: AtomicBool::new(true),
+        }
+    }
+
+    /// True if nobody is listed (a `SeqCst` load; see the module docs).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.empty.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn lock(&self) -> Locked<'_> {
+        Locked {
+            list: self.inner.lock(),
+            empty: &self.empty,
+        }
+    }
+
+    pub(crate) fn register(&self, cx: &Context, oper: usize, handover: bool) {
+        self.lock().register(cx, oper, handover);
+    }
+
+    pub(crate) fn unregister(&self, cx: &Context, oper: usize) {
+        // Dropped after the lock: dropping an entry may free a context.
+        let e = self.lock().unregister(cx, oper);
+        drop(e);
+    }
+
+    /// Wakes the first waiting operation, if any, to try again.
+    pub(crate) fn notify_one(&self) {
+        if self.is_empty() {
+            return;
+        }
+        let claimed = self.lock().claim(None, |_| true);
+        if let Some(e) = claimed {
+            e.finish();
+        }
+    }
+
+    /// Wakes everybody with "disconnected".
+    pub(crate) fn disconnect(&self) {
+        let all = self.lock().take_all();
+        for e in all {
+            e.cx.finish(crate::context::DISCONNECT);
+        }
+    }
+}
