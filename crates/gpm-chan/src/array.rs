@@ -273,6 +273,10 @@ impl<T> Array<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(SendTimeoutError::Timeout(msg));
             }
+            if gpm_g::shutting_down() {
+                // Unwinding at shutdown: nobody will make room.
+                return Err(SendTimeoutError::Disconnected(msg));
+            }
             let sel = Context::with(|cx| {
                 self.register_send(cx, 0);
                 let sel = cx.wait(deadline);
@@ -296,6 +300,10 @@ impl<T> Array<T> {
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(RecvTimeoutError::Timeout);
+            }
+            if gpm_g::shutting_down() {
+                // Unwinding at shutdown: nobody will send.
+                return Err(RecvTimeoutError::Disconnected);
             }
             let got = Context::with(|cx| {
                 self.register_recv(cx, 0);

@@ -43,7 +43,7 @@ use std::time::Instant;
 use gpm_g::{GRef, TimerAction};
 
 use crate::payload::Payload;
-use crate::sync::{current, park, park_timeout, AtomicUsize, Ordering, Thread, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering, Thread, UnsafeCell};
 
 const WAITING: usize = 0;
 const CLAIMED: usize = 1;
@@ -87,7 +87,9 @@ enum Owner {
 struct Inner {
     state: AtomicUsize,
     /// Set while the context serves a wait; pooled contexts hold no goroutine record.
-    owner: Option<Owner>,
+    /// Written only while the context is unshared (created, or taken from and returned to
+    /// the pool), so every other access is a read.
+    owner: std::cell::UnsafeCell<Option<Owner>>,
     payload: UnsafeCell<Payload>,
 }
 
@@ -142,7 +144,7 @@ impl Context {
     pub(crate) fn finish(&self, state: usize) {
         debug_assert_eq!(self.0.state.load(Ordering::Relaxed), CLAIMED);
         self.0.state.store(state, Ordering::Release);
-        match &self.0.owner {
+        match self.owner() {
             Some(Owner::G(g)) => gpm_g::ready(g),
             Some(Owner::Thread(t)) => t.unpark(),
             None => {}
@@ -187,6 +189,12 @@ impl Context {
         self.0.payload.with_mut(|p| unsafe { (*p).take::<T>() })
     }
 
+    fn owner(&self) -> &Option<Owner> {
+        // SAFETY: `owner` is written only while the context is unshared (see `Inner`), and
+        // this handle keeps it shared.
+        unsafe { &*self.0.owner.get() }
+    }
+
     fn outcome(&self) -> Option<Selected> {
         match self.0.state.load(Ordering::Acquire) {
             WAITING | CLAIMED => None,
@@ -199,7 +207,7 @@ impl Context {
     /// The owner sleeps until the operation is finished, or until `deadline`, when it
     /// aborts (unless it was claimed meanwhile: then it waits for the claimer to finish).
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Selected {
-        if matches!(self.0.owner, Some(Owner::G(_))) {
+        if matches!(self.owner(), Some(Owner::G(_))) {
             self.wait_goroutine(deadline)
         } else {
             self.wait_thread(deadline)
@@ -247,6 +255,9 @@ impl Context {
     }
 
     fn wait_thread(&self, deadline: Option<Instant>) -> Selected {
+        let Some(Owner::Thread(me)) = self.owner() else {
+            unreachable!("gpm: a thread waits on a context it does not own");
+        };
         loop {
             if let Some(s) = self.outcome() {
                 return s;
@@ -255,25 +266,25 @@ impl Context {
                 Some(d) => {
                     let now = Instant::now();
                     if now < d {
-                        park_timeout(d - now);
+                        me.park_timeout(d - now);
                     } else if self.abort() {
                         return Selected::Aborted;
                     } else {
                         // Claimed: the claimer finishes and unparks us.
-                        park();
+                        me.park();
                     }
                 }
-                None => park(),
+                None => me.park(),
             }
         }
     }
 }
 
 impl Inner {
-    fn new() -> Inner {
+    fn new(owner: Owner) -> Inner {
         Inner {
             state: AtomicUsize::new(WAITING),
-            owner: None,
+            owner: std::cell::UnsafeCell::new(Some(owner)),
             payload: UnsafeCell::new(Payload::new()),
         }
     }
@@ -295,36 +306,45 @@ const POOL_MAX: usize = 16;
 fn acquire() -> Context {
     let owner = match gpm_g::current() {
         Some(g) => Owner::G(g),
-        None => Owner::Thread(current()),
+        None => Owner::Thread(Thread::current()),
     };
     #[cfg(not(loom))]
-    let pooled = POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten();
-    #[cfg(loom)]
-    let pooled: Option<Arc<Inner>> = None;
-    let mut inner = pooled.unwrap_or_else(|| Arc::new(Inner::new()));
-    let m = Arc::get_mut(&mut inner).expect("gpm: pooled channel contexts are unshared");
-    m.state.store(WAITING, Ordering::Relaxed);
-    m.owner = Some(owner);
-    Context(inner)
+    if let Some(inner) = POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten() {
+        // SAFETY: a pooled context is unshared (`release` checked it) and only this thread
+        // can reach it, so nothing reads `owner` while we write it.
+        unsafe { *inner.owner.get() = Some(owner) };
+        inner.state.store(WAITING, Ordering::Relaxed);
+        return Context(inner);
+    }
+    Context(Arc::new(Inner::new(owner)))
 }
 
 /// Returns a context to the calling thread's pool if nobody else holds it (a claimer
 /// that has not dropped its clone yet, or a timer that has not fired: then it is freed by
-/// whoever lets go of it last).
+/// whoever lets go of it last). Under loom contexts are not pooled.
 #[inline(never)]
 fn release(cx: Context) {
-    let mut inner = cx.0;
-    let Some(m) = Arc::get_mut(&mut inner) else {
-        return;
-    };
-    m.owner = None;
-    // SAFETY: `get_mut` proves this is the only reference.
-    m.payload.with_mut(|p| unsafe { (*p).clear() });
     #[cfg(not(loom))]
-    let _ = POOL.try_with(|p| {
-        let mut p = p.borrow_mut();
-        if p.len() < POOL_MAX {
-            p.push(inner);
+    {
+        let inner = cx.0;
+        // No weak references are ever made, so a strong count of one means this is the
+        // last handle and nobody can make another. The acquire fence pairs with the release
+        // decrement of whoever dropped the one before (as in `Arc`'s own drop).
+        if Arc::strong_count(&inner) != 1 || Arc::weak_count(&inner) != 0 {
+            return;
         }
-    });
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        // SAFETY: the only handle, checked above.
+        unsafe { *inner.owner.get() = None };
+        // SAFETY: as above.
+        inner.payload.with_mut(|p| unsafe { (*p).clear() });
+        let _ = POOL.try_with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < POOL_MAX {
+                p.push(inner);
+            }
+        });
+    }
+    #[cfg(loom)]
+    drop(cx);
 }

@@ -125,6 +125,10 @@ impl<T> List<T> {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(RecvTimeoutError::Timeout);
             }
+            if gpm_g::shutting_down() {
+                // Unwinding at shutdown: nobody will send.
+                return Err(RecvTimeoutError::Disconnected);
+            }
             let got = Context::with(|cx| {
                 self.register_recv(cx, 0);
                 match cx.wait(deadline) {

@@ -4,8 +4,13 @@
 //!
 //! Besides atomics and a mutex this covers the three things loom must see to explore a
 //! protocol: the interior-mutable cells that hold messages ([`UnsafeCell`]), thread
-//! parking ([`Thread`], [`park`]) and spin-waiting ([`Backoff`]), which under loom must
-//! yield so that the thread being waited for can run.
+//! parking ([`Thread`]) and spin-waiting ([`Backoff`]), which under loom must yield so that
+//! the thread being waited for can run.
+//!
+//! Under loom a [`Thread`] is a token behind a mutex and condition variable rather than
+//! loom's own `park`/`unpark`: loom's `unpark` makes a thread runnable even while it is
+//! blocked on a mutex, which our protocol allows (a waker's unpark may arrive late, after
+//! its target stopped waiting) and loom then reports as an impossible lock acquisition.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
@@ -44,11 +49,27 @@ mod imp {
         }
     }
 
-    pub(crate) use std::thread::{current, park, Thread};
+    /// A handle to park the calling thread and unpark it from anywhere (std's).
+    #[derive(Clone, Debug)]
+    pub(crate) struct Thread(std::thread::Thread);
 
-    /// Parks the thread for at most `d`.
-    pub(crate) fn park_timeout(d: Duration) {
-        std::thread::park_timeout(d);
+    impl Thread {
+        /// The calling thread.
+        pub(crate) fn current() -> Thread {
+            Thread(std::thread::current())
+        }
+        /// Parks the calling thread, which must be this one, until unparked (or
+        /// spuriously).
+        pub(crate) fn park(&self) {
+            std::thread::park();
+        }
+        /// Like `park`, for at most `d`.
+        pub(crate) fn park_timeout(&self, d: Duration) {
+            std::thread::park_timeout(d);
+        }
+        pub(crate) fn unpark(&self) {
+            self.0.unpark();
+        }
     }
 
     /// Exponential spinning for the short windows in which another thread is between two
@@ -104,11 +125,32 @@ mod imp {
         }
     }
 
-    pub(crate) use loom::thread::{current, park, Thread};
+    /// A park token behind a loom mutex and condition variable (see the module docs).
+    #[derive(Clone)]
+    pub(crate) struct Thread(std::sync::Arc<(loom::sync::Mutex<bool>, loom::sync::Condvar)>);
 
-    /// loom has no clock: a timed park is a park, and models use no deadlines.
-    pub(crate) fn park_timeout(_d: Duration) {
-        loom::thread::park();
+    impl Thread {
+        pub(crate) fn current() -> Thread {
+            Thread(std::sync::Arc::new((
+                loom::sync::Mutex::new(false),
+                loom::sync::Condvar::new(),
+            )))
+        }
+        pub(crate) fn park(&self) {
+            let mut token = self.0 .0.lock().unwrap();
+            while !*token {
+                token = self.0 .1.wait(token).unwrap();
+            }
+            *token = false;
+        }
+        /// loom has no clock: a timed park is a park, and models use no deadlines.
+        pub(crate) fn park_timeout(&self, _d: Duration) {
+            self.park();
+        }
+        pub(crate) fn unpark(&self) {
+            *self.0 .0.lock().unwrap() = true;
+            self.0 .1.notify_one();
+        }
     }
 
     /// Under loom a spin is a yield, so the thread being waited for gets to run.
@@ -124,4 +166,4 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{current, park, park_timeout, Backoff, Mutex, MutexGuard, Thread, UnsafeCell};
+pub(crate) use imp::{Backoff, Mutex, MutexGuard, Thread, UnsafeCell};

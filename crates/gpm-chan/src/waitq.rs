@@ -10,16 +10,24 @@
 //! [`Waiters`] is the bare list, used under a lock the caller owns (the rendezvous
 //! channel keeps both its lists under one mutex). [`WaitQueue`] adds its own mutex and an
 //! `is_empty` flag, so that the lock-free buffered channels check for waiters with one
-//! load on their fast path. The flag is written under the mutex with `SeqCst`, and read
-//! with `SeqCst` after the caller's own `SeqCst` operation on the buffer: a waiter that
-//! registers and then re-checks the buffer, and a peer that changes the buffer and then
-//! checks the flag, cannot both miss each other (the same argument as the idle-M fence in
-//! `docs/design.md`).
+//! load on their fast path.
+//!
+//! **The fence.** A waiter registers (the flag becomes `false`, a `SeqCst` store) and then
+//! re-checks the buffer; a peer changes the buffer and then reads the flag. If the waiter's
+//! re-check missed the change and the peer's read missed the registration, the waiter
+//! would sleep next to a message nobody tells it about. Both sides order their write before
+//! their read in the single `SeqCst` order, so that cannot happen (the same Dekker argument
+//! as the idle-M fence in `docs/design.md`). The waiter, about to sleep anyway, issues a
+//! full `fence(SeqCst)` after registering. The peer's write is a `SeqCst` compare-exchange
+//! on the ring (bounded) or is followed by a fence (unbounded), and its read of the flag is
+//! `SeqCst`. loom models `SeqCst` loads and stores only as acquire/release (its documented
+//! limitation; `SeqCst` fences it models fully), so under `cfg(loom)` the peer's side also
+//! gets the fence that its `SeqCst` accesses imply, and loom checks the argument.
 
 use std::collections::VecDeque;
 
 use crate::context::{Context, Selected};
-use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering};
+use crate::sync::{fence, AtomicBool, Mutex, MutexGuard, Ordering};
 
 /// One waiting operation.
 pub(crate) struct Entry {
@@ -70,10 +78,12 @@ impl Waiters {
         skip: Option<&Context>,
         want: impl Fn(&Entry) -> bool,
     ) -> Option<Entry> {
-        let i = self
-            .entries
-            .iter()
-            .position(|e| skip.is_none_or(|s| !e.cx.same(s)) && want(e) && e.cx.try_claim())?;
+        let wins = |e: &Entry| skip.is_none_or(|s| !e.cx.same(s)) && want(e) && e.cx.try_claim();
+        // Usually the first entry wins: take it from the front without a general removal.
+        if wins(self.entries.front()?) {
+            return self.entries.pop_front();
+        }
+        let i = self.entries.iter().skip(1).position(wins)? + 1;
         self.entries.remove(i)
     }
 
@@ -141,8 +151,10 @@ impl WaitQueue {
         }
     }
 
-    /// True if nobody is listed (a `SeqCst` load; see the module docs).
+    /// True if nobody is listed: the peer's read of the fence pair (see the module docs).
     pub(crate) fn is_empty(&self) -> bool {
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
         self.empty.load(Ordering::SeqCst)
     }
 
@@ -153,8 +165,11 @@ impl WaitQueue {
         }
     }
 
+    /// Lists an operation, then fences: the caller re-checks the channel next (the
+    /// waiter's side of the fence pair, see the module docs).
     pub(crate) fn register(&self, cx: &Context, oper: usize, handover: bool) {
         self.lock().register(cx, oper, handover);
+        fence(Ordering::SeqCst);
     }
 
     pub(crate) fn unregister(&self, cx: &Context, oper: usize) {

@@ -21,6 +21,9 @@ use crate::queue::{Local, LocalQueue, StealQueue, Stealer};
 /// Consecutive `runnext` runs before the local queue gets a turn.
 pub const MAX_RUNNEXT_STREAK: u32 = 3;
 
+/// How long a thief leaves a running P's `runnext` alone before taking it.
+pub const RUNNEXT_GRACE: std::time::Duration = std::time::Duration::from_micros(3);
+
 /// Where [`P::next`] found its G.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum Next {
@@ -79,15 +82,32 @@ impl PShared {
     }
 
     /// Steals about half of this P's local queue into `thief`'s queue and returns one G. With
-    /// `take_runnext`, falls back to this P's `runnext` slot.
+    /// `take_runnext`, falls back to this P's `runnext` slot, after giving this P's owner
+    /// [`RUNNEXT_GRACE`] to run it itself.
     pub fn steal_into(&self, thief: &P, take_runnext: bool) -> Option<GRef> {
         if let Some(g) = self.stealer.steal_half_into(&thief.local) {
             return Some(g);
         }
-        if take_runnext {
+        if take_runnext && !self.runnext.load(Ordering::Relaxed).is_null() {
+            self.wait_for_owner();
             return self.take_runnext();
         }
         None
+    }
+
+    /// Spins for up to [`RUNNEXT_GRACE`] while `runnext` stays full (Go's `runqgrab` sleeps
+    /// the same 3 µs): the G there was readied a moment ago by the G running on this P,
+    /// which most likely parks right away and runs it here. A synchronous channel handoff
+    /// takes well under a microsecond, so the grace keeps a communicating pair on one P
+    /// instead of bouncing it between threads, and still frees a G stranded behind a
+    /// goroutine that computes for long.
+    fn wait_for_owner(&self) {
+        let start = std::time::Instant::now();
+        while !self.runnext.load(Ordering::Relaxed).is_null() && start.elapsed() < RUNNEXT_GRACE {
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
     }
 
     fn take_runnext(&self) -> Option<GRef> {
