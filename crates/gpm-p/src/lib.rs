@@ -14,7 +14,7 @@ mod p;
 pub mod queue;
 pub mod steal;
 
-pub use p::{Next, PShared, MAX_RUNNEXT_STREAK, P};
+pub use p::{Next, PShared, MAX_RUNNEXT_STREAK, P, RUNNEXT_GRACE};
 pub use queue::{Global, Local, Stealer};
 
 /// The global queue is checked before the local one on every `GLOBAL_TICK`-th schedule, so
