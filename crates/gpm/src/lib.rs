@@ -1,7 +1,7 @@
 //! # gpm: Go's G·P·M scheduler for Rust
 //!
 //! Spawn anything, block anywhere: a goroutine is a closure with its own stack, written as
-//! plain blocking Rust. When it waits (a join, a sleep, later a channel or a socket) it
+//! plain blocking Rust. When it waits (a join, a sleep, a channel, later a socket) it
 //! parks, and its OS thread runs another goroutine.
 //!
 //! ```
@@ -17,7 +17,21 @@
 //! - [`Runtime`]: an explicit runtime (`procs`, stack size) with `block_on` and `spawn`;
 //!   without one, `go!` starts a global runtime on first use, with `GPM_PROCS` Ps if that
 //!   variable is set, else one per available CPU;
-//! - [`yield_now`], [`time::sleep`].
+//! - [`yield_now`], [`time::sleep`];
+//! - [`chan`]: Go's channels with crossbeam-channel's API: [`bounded`]`(0)` (rendezvous),
+//!   [`bounded`]`(n)`, [`unbounded`], [`select!`], `Select`, `after`, `tick`, `never`.
+//!
+//! ```
+//! let (tx, rx) = gpm::bounded(0); // Go's make(chan i32)
+//! let h = gpm::go!(move || {
+//!     for i in 0..3 {
+//!         tx.send(i).unwrap(); // parks until the receiver takes it
+//!     }
+//! }); // dropping `tx` at the end closes the channel
+//! let got: Vec<i32> = rx.iter().collect();
+//! assert_eq!(got, [0, 1, 2]);
+//! h.join().unwrap();
+//! ```
 //!
 //! A panic in a goroutine is caught at its boundary and returned by `join` as
 //! `Err(payload)`, like `std::thread`; other goroutines keep running. A stack overflow hits
@@ -25,8 +39,8 @@
 //!
 //! # The one inherent hazard
 //!
-//! A goroutine that blocks in gpm (join, sleep, yield, and later channel and socket
-//! operations) may continue on a different OS thread. Never hold thread-bound state across
+//! A goroutine that blocks in gpm (join, sleep, yield, channel operations, and later
+//! socket operations) may continue on a different OS thread. Never hold thread-bound state across
 //! such a call: a borrow of a `thread_local!` (the compiler may even keep a thread-local's
 //! address across the call, so re-enter `LocalKey::with` after blocking rather than caching
 //! anything from it), a `std::sync::MutexGuard`, or any `!Send` value tied to the thread.
