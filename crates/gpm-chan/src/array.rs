@@ -31,6 +31,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
+use crate::buffered;
 use crate::context::{Context, Selected};
 use crate::err::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::sync::{fence, AtomicUsize, Backoff, Ordering, UnsafeCell};
@@ -221,25 +222,7 @@ impl<T> Array<T> {
 
     /// Gives `msg` to a parked receiver if the buffer is empty (see the module docs).
     fn handover(&self, msg: T) -> Result<(), T> {
-        if self.receivers.is_empty() {
-            return Err(msg);
-        }
-        let claimed = {
-            let mut waiting = self.receivers.lock();
-            if !self.buffer_empty() {
-                return Err(msg);
-            }
-            waiting.claim(None, |e| e.handover)
-        };
-        match claimed {
-            Some(e) => {
-                // SAFETY: we hold the claim; a receiver's entry takes a `T`.
-                unsafe { e.cx.put(msg) };
-                e.finish();
-                Ok(())
-            }
-            None => Err(msg),
-        }
+        buffered::handover(&self.receivers, || self.buffer_empty(), msg)
     }
 
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
@@ -292,38 +275,12 @@ impl<T> Array<T> {
     }
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        loop {
-            match self.try_recv() {
-                Ok(m) => return Ok(m),
-                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
-                Err(TryRecvError::Empty) => {}
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(RecvTimeoutError::Timeout);
-            }
-            if gpm_g::shutting_down() {
-                // Unwinding at shutdown: nobody will send.
-                return Err(RecvTimeoutError::Disconnected);
-            }
-            let got = Context::with(|cx| {
-                self.register_recv(cx, 0);
-                match cx.wait(deadline) {
-                    Selected::Aborted => {
-                        self.receivers.unregister(cx, 0);
-                        Some(None)
-                    }
-                    // SAFETY: we own `cx` and saw a final state; receivers get `T`s.
-                    Selected::Operation(_) => Some(unsafe { cx.take::<T>() }),
-                    Selected::Disconnected => Some(None),
-                    Selected::Interrupted => None,
-                }
-            });
-            match got {
-                Some(Some(m)) => return Ok(m),
-                Some(None) => {}
-                None => return Err(RecvTimeoutError::Disconnected),
-            }
-        }
+        buffered::recv(
+            deadline,
+            &self.receivers,
+            || self.try_recv(),
+            |cx| self.register_recv(cx, 0),
+        )
     }
 
     /// Lists a receiving operation; aborts its wait at once if a message or the

@@ -41,6 +41,7 @@
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 mod array;
+mod buffered;
 mod chan;
 mod context;
 mod err;

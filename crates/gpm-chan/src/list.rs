@@ -17,7 +17,8 @@
 
 use std::time::Instant;
 
-use crate::context::{Context, Selected};
+use crate::buffered;
+use crate::context::Context;
 use crate::err::{RecvTimeoutError, TryRecvError, TrySendError};
 use crate::sync::{fence, AtomicBool, Ordering};
 use crate::waitq::WaitQueue;
@@ -83,25 +84,7 @@ impl<T> List<T> {
     }
 
     fn handover(&self, msg: T) -> Result<(), T> {
-        if self.receivers.is_empty() {
-            return Err(msg);
-        }
-        let claimed = {
-            let mut waiting = self.receivers.lock();
-            if !self.queue.is_empty() {
-                return Err(msg);
-            }
-            waiting.claim(None, |e| e.handover)
-        };
-        match claimed {
-            Some(e) => {
-                // SAFETY: we hold the claim; a receiver's entry takes a `T`.
-                unsafe { e.cx.put(msg) };
-                e.finish();
-                Ok(())
-            }
-            None => Err(msg),
-        }
+        buffered::handover(&self.receivers, || self.queue.is_empty(), msg)
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
@@ -116,38 +99,12 @@ impl<T> List<T> {
     }
 
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        loop {
-            match self.try_recv() {
-                Ok(m) => return Ok(m),
-                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
-                Err(TryRecvError::Empty) => {}
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(RecvTimeoutError::Timeout);
-            }
-            if gpm_g::shutting_down() {
-                // Unwinding at shutdown: nobody will send.
-                return Err(RecvTimeoutError::Disconnected);
-            }
-            let got = Context::with(|cx| {
-                self.register_recv(cx, 0);
-                match cx.wait(deadline) {
-                    Selected::Aborted => {
-                        self.receivers.unregister(cx, 0);
-                        Some(None)
-                    }
-                    // SAFETY: we own `cx` and saw a final state; receivers get `T`s.
-                    Selected::Operation(_) => Some(unsafe { cx.take::<T>() }),
-                    Selected::Disconnected => Some(None),
-                    Selected::Interrupted => None,
-                }
-            });
-            match got {
-                Some(Some(m)) => return Ok(m),
-                Some(None) => {}
-                None => return Err(RecvTimeoutError::Disconnected),
-            }
-        }
+        buffered::recv(
+            deadline,
+            &self.receivers,
+            || self.try_recv(),
+            |cx| self.register_recv(cx, 0),
+        )
     }
 
     /// Lists a receiving operation; aborts its wait at once (returning `true`) if a
