@@ -25,7 +25,10 @@
 //! **Parking.** A blocked receiver registers in `receivers`, re-checks the buffer, and
 //! aborts its own wait if a message (or the disconnect) arrived meanwhile; a sender
 //! publishes its slot and then checks `receivers`. Both use `SeqCst` (see `waitq.rs`), so
-//! one of them sees the other. Parked senders wait in `senders` the same way for room.
+//! one of them sees the other. Parked senders wait in `senders` the same way for room:
+//! every receive wakes one of them. A woken sender that then completes by a handover
+//! instead of taking the room passes the wakeup on to the next (found by Go's TestChan
+//! carried over: two parked senders, one woken, the other forgotten).
 
 use std::time::Instant;
 
@@ -171,6 +174,23 @@ impl<T> Array<T> {
         self.receivers.notify_one();
     }
 
+    /// Gives back a reservation that will not be written (a `select!` send arm whose
+    /// message expression panicked, or that was dropped unsent): if no later sender has
+    /// reserved a position, `tail` steps back and the slot is free again, as if never taken;
+    /// otherwise the slot becomes a hole that the next receiver skips.
+    pub(crate) fn abandon(&self, r: Reservation) {
+        let pos = r.stamp - 1;
+        let back =
+            self.tail
+                .compare_exchange(self.next(pos), pos, Ordering::SeqCst, Ordering::Relaxed);
+        if back.is_ok() {
+            // Receivers that waited on the slot now see `tail == head`: empty.
+            self.senders.notify_one();
+        } else {
+            self.publish(r, None);
+        }
+    }
+
     /// Takes the oldest message.
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut backoff = Backoff::new();
@@ -227,7 +247,13 @@ impl<T> Array<T> {
 
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let msg = match self.handover(msg) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                // The buffer was empty, so it has room this send did not use. This sender may
+                // have been the one woken for that room (every receive wakes one parked sender):
+                // pass the wakeup on, or another parked sender waits next to an empty buffer.
+                self.senders.notify_one();
+                return Ok(());
+            }
             Err(m) => m,
         };
         match self.reserve() {

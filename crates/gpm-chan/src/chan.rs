@@ -96,6 +96,13 @@ unsafe impl<T: Send> Send for Receiver<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for Receiver<T> {}
 
+// A panic while using a handle leaves the channel consistent (every operation completes or
+// is undone), as in crossbeam and std.
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
+
 /// A channel with room for `cap` messages. `bounded(0)` is a rendezvous channel: a send
 /// waits until a receiver takes the message, like Go's `make(chan T)`.
 ///
@@ -162,13 +169,14 @@ pub fn at(when: Instant) -> Receiver<Instant> {
 }
 
 /// A channel that delivers a message every `d` (Go's `time.Tick`). A slow receiver gets
-/// the oldest tick it missed; ticks in between are dropped.
-///
-/// # Panics
-/// If the first tick would lie beyond what `Instant` can represent.
+/// the oldest tick it missed, then the next one on the period's grid; ticks in between are
+/// dropped. A period too long for the clock gives a channel that never delivers.
 pub fn tick(d: Duration) -> Receiver<Instant> {
-    Receiver {
-        flavor: ReceiverFlavor::Tick(Arc::new(Tick::new(d)), |t| t),
+    match Instant::now().checked_add(d) {
+        Some(first) => Receiver {
+            flavor: ReceiverFlavor::Tick(Arc::new(Tick::new(first, d)), |t| t),
+        },
+        None => never(),
     }
 }
 
@@ -330,7 +338,7 @@ impl<T> Sender<T> {
     /// "try again" for a claimed rendezvous receiver.
     pub(crate) fn abandon(&self, claim: SendClaim) {
         match (claim, &self.flavor) {
-            (SendClaim::Array(r), SenderFlavor::Array(c)) => c.chan.publish(r, None),
+            (SendClaim::Array(r), SenderFlavor::Array(c)) => c.chan.abandon(r),
             (SendClaim::Zero(e), _) => e.finish(),
             _ => {}
         }

@@ -215,6 +215,22 @@ impl Context {
     }
 
     fn wait_goroutine(&self, deadline: Option<Instant>) -> Selected {
+        // If the goroutine is unwound while parked here (its runtime shut down), withdraw
+        // the operation, so that no peer hands a message to, or spends a wakeup on, a
+        // goroutine that is gone; peers drop its entries when they pass them.
+        struct Withdraw<'a>(&'a Context);
+        impl Drop for Withdraw<'_> {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let withdraw = Withdraw(self);
+        let sel = self.wait_goroutine_loop(deadline);
+        std::mem::forget(withdraw);
+        sel
+    }
+
+    fn wait_goroutine_loop(&self, deadline: Option<Instant>) -> Selected {
         let mut timer_armed = false;
         loop {
             if let Some(s) = self.outcome() {

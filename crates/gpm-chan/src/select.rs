@@ -54,6 +54,10 @@ pub trait Arm {
     fn abandon(&mut self);
     /// The channel handle this arm was made from, and whether it sends.
     fn handle(&self) -> (*const (), bool);
+    /// A fresh arm on the same channel handle (for `Clone` of a dynamic `Select`).
+    fn fresh<'s>(&self) -> Box<dyn Arm + 's>
+    where
+        Self: 's;
 }
 
 /// A `select!` receive arm.
@@ -117,6 +121,13 @@ impl<T> Arm for RecvArm<'_, T> {
 
     fn handle(&self) -> (*const (), bool) {
         ((self.r as *const Receiver<T>).cast(), false)
+    }
+
+    fn fresh<'s>(&self) -> Box<dyn Arm + 's>
+    where
+        Self: 's,
+    {
+        Box::new(RecvArm::new(self.r))
     }
 }
 
@@ -203,6 +214,13 @@ impl<T> Arm for SendArm<'_, T> {
     fn handle(&self) -> (*const (), bool) {
         ((self.s as *const Sender<T>).cast(), true)
     }
+
+    fn fresh<'s>(&self) -> Box<dyn Arm + 's>
+    where
+        Self: 's,
+    {
+        Box::new(SendArm::new(self.s))
+    }
 }
 
 /// How long a select may wait.
@@ -221,9 +239,9 @@ pub enum Timeout {
 const STACK_ARMS: usize = 32;
 
 /// Runs a select over `arms`; returns the index of the arm that completed, or `None` if
-/// none could before the timeout.
+/// none could before the timeout. `biased` tries the arms in order instead of shuffled.
 #[doc(hidden)]
-pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout) -> Option<usize> {
+pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout, biased: bool) -> Option<usize> {
     let n = arms.len();
     let mut buf = [0usize; STACK_ARMS];
     let mut heap = Vec::new();
@@ -237,7 +255,9 @@ pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout) -> Option<usize> {
         *o = i;
     }
     loop {
-        shuffle(order);
+        if !biased {
+            shuffle(order);
+        }
         for &i in order.iter() {
             if arms[i].try_select() {
                 return Some(i);

@@ -32,6 +32,7 @@ pub struct Select<'a> {
     /// `(index, arm)` in the order added; indices are never reused.
     arms: Vec<(usize, Box<dyn Arm + 'a>)>,
     next: usize,
+    biased: bool,
 }
 
 /// The operation a [`Select`] chose. Complete it with [`SelectedOperation::recv`] or
@@ -51,11 +52,20 @@ impl Default for Select<'_> {
 }
 
 impl<'a> Select<'a> {
-    /// An empty set.
+    /// An empty set. Among operations ready together, one is chosen at random.
     pub fn new() -> Select<'a> {
         Select {
             arms: Vec::new(),
             next: 0,
+            biased: false,
+        }
+    }
+
+    /// An empty set that, among operations ready together, chooses the one added first.
+    pub fn new_biased() -> Select<'a> {
+        Select {
+            biased: true,
+            ..Select::new()
         }
     }
 
@@ -96,7 +106,7 @@ impl<'a> Select<'a> {
             .iter_mut()
             .map(|(_, a)| &mut **a as &mut dyn Arm)
             .collect();
-        let pos = select::select(&mut arms, timeout)?;
+        let pos = select::select(&mut arms, timeout, self.biased)?;
         Some(SelectedOperation {
             sel: self,
             pos,
@@ -109,11 +119,15 @@ impl<'a> Select<'a> {
         self.run(Timeout::Now).ok_or(TrySelectError)
     }
 
-    /// Waits until one operation can complete. With no operations it waits for ever.
+    /// Waits until one operation can complete.
+    ///
+    /// # Panics
+    /// If no operations have been added (as in crossbeam; `select! {}` waits for ever).
     pub fn select(&mut self) -> SelectedOperation<'_, 'a> {
-        if self.arms.is_empty() {
-            select::block_forever();
-        }
+        assert!(
+            !self.arms.is_empty(),
+            "gpm: no operations have been added to `Select`"
+        );
         self.run(Timeout::Never)
             .expect("gpm: a select without timeout always completes")
     }
@@ -138,11 +152,20 @@ impl<'a> Select<'a> {
     }
 }
 
+impl<'a> Clone for Select<'a> {
+    /// The same operations, with the same indices, none of them chosen yet.
+    fn clone(&self) -> Select<'a> {
+        Select {
+            arms: self.arms.iter().map(|(i, a)| (*i, a.fresh())).collect(),
+            next: self.next,
+            biased: self.biased,
+        }
+    }
+}
+
 impl fmt::Debug for Select<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Select")
-            .field("operations", &self.arms.len())
-            .finish()
+        f.pad("Select { .. }")
     }
 }
 

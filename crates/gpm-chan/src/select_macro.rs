@@ -44,6 +44,7 @@ macro_rules! select {
     };
     ($($tokens:tt)+) => {
         $crate::__gpm_select_parse!(
+            false
             [
                 (__gpm_c0 __gpm_a0 0) (__gpm_c1 __gpm_a1 1) (__gpm_c2 __gpm_a2 2)
                 (__gpm_c3 __gpm_a3 3) (__gpm_c4 __gpm_a4 4) (__gpm_c5 __gpm_a5 5)
@@ -64,80 +65,122 @@ macro_rules! select {
     };
 }
 
-/// `select!`'s parser: `[unused names] [parsed arms] [default] tokens...`.
+/// Like [`select!`], but when several operations are ready the first one listed is chosen
+/// (crossbeam's `select_biased!`), instead of one at random.
+#[macro_export]
+macro_rules! select_biased {
+    () => {
+        $crate::internal::block_forever()
+    };
+    ($($tokens:tt)+) => {
+        $crate::__gpm_select_parse!(
+            true
+            [
+                (__gpm_c0 __gpm_a0 0) (__gpm_c1 __gpm_a1 1) (__gpm_c2 __gpm_a2 2)
+                (__gpm_c3 __gpm_a3 3) (__gpm_c4 __gpm_a4 4) (__gpm_c5 __gpm_a5 5)
+                (__gpm_c6 __gpm_a6 6) (__gpm_c7 __gpm_a7 7) (__gpm_c8 __gpm_a8 8)
+                (__gpm_c9 __gpm_a9 9) (__gpm_c10 __gpm_a10 10) (__gpm_c11 __gpm_a11 11)
+                (__gpm_c12 __gpm_a12 12) (__gpm_c13 __gpm_a13 13) (__gpm_c14 __gpm_a14 14)
+                (__gpm_c15 __gpm_a15 15) (__gpm_c16 __gpm_a16 16) (__gpm_c17 __gpm_a17 17)
+                (__gpm_c18 __gpm_a18 18) (__gpm_c19 __gpm_a19 19) (__gpm_c20 __gpm_a20 20)
+                (__gpm_c21 __gpm_a21 21) (__gpm_c22 __gpm_a22 22) (__gpm_c23 __gpm_a23 23)
+                (__gpm_c24 __gpm_a24 24) (__gpm_c25 __gpm_a25 25) (__gpm_c26 __gpm_a26 26)
+                (__gpm_c27 __gpm_a27 27) (__gpm_c28 __gpm_a28 28) (__gpm_c29 __gpm_a29 29)
+                (__gpm_c30 __gpm_a30 30) (__gpm_c31 __gpm_a31 31)
+            ]
+            []
+            []
+            $($tokens)+
+        )
+    };
+}
+
+/// `select!`'s parser: `biased [unused names] [parsed arms] [default] tokens...`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __gpm_select_parse {
     // All parsed: expand.
-    ([$($names:tt)*] [$($arms:tt)*] [$($default:tt)*]) => {
-        $crate::__gpm_select_expand!([$($arms)*] [$($default)*])
+    ($b:tt [$($names:tt)*] [$($arms:tt)*] [$($default:tt)*]) => {
+        $crate::__gpm_select_expand!([$($arms)*] [$($default)*] $b)
     };
     // recv / send arms: a block body with or without a comma, or an expression body.
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         recv($r:expr $(,)?) -> $res:pat => $body:block, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
     };
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         recv($r:expr $(,)?) -> $res:pat => $body:block $($rest:tt)*) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
     };
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         recv($r:expr $(,)?) -> $res:pat => $body:expr, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default $($rest)*)
     };
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         recv($r:expr $(,)?) -> $res:pat => $body:expr) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name recv ($r) ($res) $body)] $default )
     };
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         send($s:expr, $m:expr $(,)?) -> $res:pat => $body:block, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
     };
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         send($s:expr, $m:expr $(,)?) -> $res:pat => $body:block $($rest:tt)*) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
     };
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         send($s:expr, $m:expr $(,)?) -> $res:pat => $body:expr, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default $($rest)*)
     };
-    ([$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
+    ($b:tt [$name:tt $($names:tt)*] [$($arms:tt)*] $default:tt
         send($s:expr, $m:expr $(,)?) -> $res:pat => $body:expr) => {
-        $crate::__gpm_select_parse!([$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default)
+        $crate::__gpm_select_parse!($b [$($names)*] [$($arms)* ($name send ($s, $m) ($res) $body)] $default )
     };
     // default arms (at most one).
-    ($names:tt $arms:tt [] default => $body:block, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!($names $arms [(now) $body] $($rest)*)
+    ($b:tt $names:tt $arms:tt [] default => $body:block, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] $($rest)*)
     };
-    ($names:tt $arms:tt [] default => $body:block $($rest:tt)*) => {
-        $crate::__gpm_select_parse!($names $arms [(now) $body] $($rest)*)
+    ($b:tt $names:tt $arms:tt [] default => $body:block $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] $($rest)*)
     };
-    ($names:tt $arms:tt [] default => $body:expr, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!($names $arms [(now) $body] $($rest)*)
+    ($b:tt $names:tt $arms:tt [] default => $body:expr, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] $($rest)*)
     };
-    ($names:tt $arms:tt [] default => $body:expr) => {
-        $crate::__gpm_select_parse!($names $arms [(now) $body])
+    ($b:tt $names:tt $arms:tt [] default => $body:expr) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] )
     };
-    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:block, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!($names $arms [(after $t) $body] $($rest)*)
+    ($b:tt $names:tt $arms:tt [] default() => $body:block, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] $($rest)*)
     };
-    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:block $($rest:tt)*) => {
-        $crate::__gpm_select_parse!($names $arms [(after $t) $body] $($rest)*)
+    ($b:tt $names:tt $arms:tt [] default() => $body:block $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] $($rest)*)
     };
-    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:expr, $($rest:tt)*) => {
-        $crate::__gpm_select_parse!($names $arms [(after $t) $body] $($rest)*)
+    ($b:tt $names:tt $arms:tt [] default() => $body:expr, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] $($rest)*)
     };
-    ($names:tt $arms:tt [] default($t:expr $(,)?) => $body:expr) => {
-        $crate::__gpm_select_parse!($names $arms [(after $t) $body])
+    ($b:tt $names:tt $arms:tt [] default() => $body:expr) => {
+        $crate::__gpm_select_parse!($b $names $arms [(now) $body] )
+    };
+    ($b:tt $names:tt $arms:tt [] default($t:expr $(,)?) => $body:block, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(after $t) $body] $($rest)*)
+    };
+    ($b:tt $names:tt $arms:tt [] default($t:expr $(,)?) => $body:block $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(after $t) $body] $($rest)*)
+    };
+    ($b:tt $names:tt $arms:tt [] default($t:expr $(,)?) => $body:expr, $($rest:tt)*) => {
+        $crate::__gpm_select_parse!($b $names $arms [(after $t) $body] $($rest)*)
+    };
+    ($b:tt $names:tt $arms:tt [] default($t:expr $(,)?) => $body:expr) => {
+        $crate::__gpm_select_parse!($b $names $arms [(after $t) $body] )
     };
     // Errors.
-    ($names:tt $arms:tt [$($default:tt)+] default $($rest:tt)*) => {
+    ($b:tt $names:tt $arms:tt [$($default:tt)+] default $($rest:tt)*) => {
         ::core::compile_error!("gpm: select! has more than one `default` arm")
     };
-    ([] $arms:tt $default:tt $($rest:tt)+) => {
+    ($b:tt [] $arms:tt $default:tt $($rest:tt)+) => {
         ::core::compile_error!("gpm: select! takes at most 32 operations; use gpm::chan::Select")
     };
-    ($names:tt $arms:tt $default:tt $($rest:tt)+) => {
+    ($b:tt $names:tt $arms:tt $default:tt $($rest:tt)+) => {
         ::core::compile_error!(
             "gpm: expected `recv(r) -> res => body`, `send(s, msg) -> res => body`, \
              `default => body` or `default(timeout) => body` in select!"
@@ -145,16 +188,54 @@ macro_rules! __gpm_select_parse {
     };
 }
 
-/// `select!`'s expansion, from the parsed arms.
+/// `select!`'s expansion, from the parsed arms: bind each channel expression in a `match`
+/// of its own (so temporaries in it, like `after(d)` or `&never()`, live until the select
+/// is over), then run the engine and dispatch on its answer.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __gpm_select_expand {
-    ([$((($c:ident $a:ident $i:tt) $kind:ident ($($args:tt)*) ($res:pat) $body:tt))*] [$($default:tt)*]) => {{
-        $( $crate::__gpm_select_bind!($kind $c $a ($($args)*)); )*
+    ([$(($name:tt $kind:ident ($($args:tt)*) ($res:pat) $body:tt))*] $default:tt $biased:tt) => {
+        $crate::__gpm_select_bind!(
+            [$(($name $kind ($($args)*) ($res) $body))*] [] $default $biased
+        )
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_bind {
+    ([(($c:ident $a:ident $i:tt) recv ($r:expr) ($res:pat) $body:tt) $($rest:tt)*]
+        [$($bound:tt)*] $default:tt $biased:tt) => {
+        match $r {
+            ref $c => {
+                let $c: &$crate::Receiver<_> = $c;
+                #[allow(unused_mut)]
+                let mut $a = $crate::internal::RecvArm::new($c);
+                $crate::__gpm_select_bind!(
+                    [$($rest)*] [$($bound)* (($c $a $i) recv ($r) ($res) $body)] $default $biased
+                )
+            }
+        }
+    };
+    ([(($c:ident $a:ident $i:tt) send ($s:expr, $m:expr) ($res:pat) $body:tt) $($rest:tt)*]
+        [$($bound:tt)*] $default:tt $biased:tt) => {
+        match $s {
+            ref $c => {
+                let $c: &$crate::Sender<_> = $c;
+                #[allow(unused_mut)]
+                let mut $a = $crate::internal::SendArm::new($c);
+                $crate::__gpm_select_bind!(
+                    [$($rest)*] [$($bound)* (($c $a $i) send ($s, $m) ($res) $body)] $default $biased
+                )
+            }
+        }
+    };
+    ([] [$((($c:ident $a:ident $i:tt) $kind:ident ($($args:tt)*) ($res:pat) $body:tt))*]
+        [$($default:tt)*] $biased:tt) => {{
         let __gpm_timeout = $crate::__gpm_select_timeout!($($default)*);
         let __gpm_chosen = {
             let __gpm_arms: &mut [&mut dyn $crate::internal::Arm] = &mut [$( &mut $a ),*];
-            $crate::internal::select(__gpm_arms, __gpm_timeout)
+            $crate::internal::select(__gpm_arms, __gpm_timeout, $biased)
         };
         match __gpm_chosen {
             $( ::core::option::Option::Some($i) => {
@@ -165,21 +246,6 @@ macro_rules! __gpm_select_expand {
             ::core::option::Option::Some(_) => ::core::unreachable!(),
         }
     }};
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __gpm_select_bind {
-    (recv $c:ident $a:ident ($r:expr)) => {
-        let $c: &$crate::Receiver<_> = &$r;
-        #[allow(unused_mut)]
-        let mut $a = $crate::internal::RecvArm::new($c);
-    };
-    (send $c:ident $a:ident ($s:expr, $m:expr)) => {
-        let $c: &$crate::Sender<_> = &$s;
-        #[allow(unused_mut)]
-        let mut $a = $crate::internal::SendArm::new($c);
-    };
 }
 
 #[doc(hidden)]

@@ -101,10 +101,8 @@ pub(crate) struct Tick {
 }
 
 impl Tick {
-    pub(crate) fn new(period: Duration) -> Tick {
-        let first = Instant::now()
-            .checked_add(period)
-            .expect("gpm: tick period too large");
+    /// Ticks every `period`, the first at `first`.
+    pub(crate) fn new(first: Instant, period: Duration) -> Tick {
         Tick {
             next: Mutex::new(first),
             period,

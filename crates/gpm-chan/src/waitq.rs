@@ -72,19 +72,31 @@ impl Waiters {
     }
 
     /// Claims and removes the first entry that is not `skip`'s, satisfies `want`, and whose
-    /// context this call wins. The caller must finish it.
+    /// context this call wins. The caller must finish it. Entries passed over because their
+    /// context is no longer waiting (selected through another channel, timed out, or
+    /// abandoned by a goroutine unwound at shutdown) are removed on the way: their owner, if
+    /// it still runs, would only unregister them.
     pub(crate) fn claim(
         &mut self,
         skip: Option<&Context>,
         want: impl Fn(&Entry) -> bool,
     ) -> Option<Entry> {
-        let wins = |e: &Entry| skip.is_none_or(|s| !e.cx.same(s)) && want(e) && e.cx.try_claim();
-        // Usually the first entry wins: take it from the front without a general removal.
-        if wins(self.entries.front()?) {
-            return self.entries.pop_front();
+        let mut i = 0;
+        while let Some(e) = self.entries.get(i) {
+            if skip.is_some_and(|s| e.cx.same(s)) || !want(e) {
+                i += 1;
+            } else if e.cx.try_claim() {
+                return if i == 0 {
+                    self.entries.pop_front()
+                } else {
+                    self.entries.remove(i)
+                };
+            } else {
+                // Not waiting any more: a context never returns to WAITING while listed.
+                drop(self.entries.remove(i));
+            }
         }
-        let i = self.entries.iter().skip(1).position(wins)? + 1;
-        self.entries.remove(i)
+        None
     }
 
     /// True if some entry that is not `skip`'s could still be claimed.

@@ -107,8 +107,7 @@ impl PShared {
         #[cfg(not(loom))]
         {
             let start = std::time::Instant::now();
-            while !self.runnext.load(Ordering::Relaxed).is_null()
-                && start.elapsed() < RUNNEXT_GRACE
+            while !self.runnext.load(Ordering::Relaxed).is_null() && start.elapsed() < RUNNEXT_GRACE
             {
                 for _ in 0..64 {
                     std::hint::spin_loop();

@@ -1,0 +1,87 @@
+//! The concurrent prime sieve, the classic Go program (from the Go tour and
+//! `test/chan/sieve1.go`), on gpm goroutines:
+//!
+//! ```text
+//! cargo run --release -p gpm --example sieve [N]
+//! ```
+//!
+//! A generator goroutine sends 2, 3, 4, … down a daisy chain of filter goroutines joined by
+//! rendezvous channels (`bounded(0)`, Go's `make(chan int)`). Each number the chain lets
+//! through is the next prime; a new filter for it is added to the end of the chain. Prints
+//! the first N primes (default 3000; the 3000th is 27449) and how long it took.
+//!
+//! When enough primes have come out, the chain is taken down by disconnection: dropping
+//! its last receiver makes the last filter's next send fail, so it returns and drops its
+//! own receiver, and so on back to the generator.
+
+use std::time::Instant;
+
+use gpm::chan::{bounded, Receiver, Sender};
+
+/// Sends 2, 3, 4, … to `ch` until nobody receives any more.
+fn generate(ch: Sender<u64>) {
+    for i in 2.. {
+        if ch.send(i).is_err() {
+            return;
+        }
+    }
+}
+
+/// Copies the values from `input` to `out`, removing those divisible by `prime`; returns
+/// when either side is gone.
+fn filter(input: Receiver<u64>, out: Sender<u64>, prime: u64) {
+    for i in &input {
+        if i % prime != 0 && out.send(i).is_err() {
+            return;
+        }
+    }
+}
+
+/// The first `n` primes, from a daisy chain of `n - 1` filter goroutines. Call it from a
+/// goroutine (it parks while the chain works) or from a plain thread (it blocks). Returns
+/// once every goroutine of the chain has ended.
+pub fn first_primes(n: usize) -> Vec<u64> {
+    let (tx, mut ch) = bounded(0);
+    let mut chain = vec![gpm::go!(generate(tx))];
+    let mut primes = Vec::with_capacity(n);
+    while primes.len() < n {
+        // `ch` is the end of the chain: what comes out is not divisible by any prime so far.
+        let prime = ch.recv().expect("the generator never stops by itself");
+        primes.push(prime);
+        if primes.len() < n {
+            let (tx1, ch1) = bounded(0);
+            chain.push(gpm::go!(filter(ch, tx1, prime)));
+            ch = ch1;
+        }
+    }
+    drop(ch);
+    for g in chain {
+        g.join().expect("a sieve goroutine panicked");
+    }
+    primes
+}
+
+fn main() {
+    let n: usize = match std::env::args().nth(1) {
+        Some(a) => a
+            .parse()
+            .expect("usage: sieve [N], N a positive count of primes"),
+        None => 3000,
+    };
+    assert!(n > 0, "usage: sieve [N], N a positive count of primes");
+    let rt = gpm::Runtime::new().expect("runtime");
+    let t = Instant::now();
+    let primes = rt.block_on(move || first_primes(n));
+    let took = t.elapsed();
+
+    for row in primes.chunks(14) {
+        let row: Vec<String> = row.iter().map(|p| format!("{p:>6}")).collect();
+        println!("{}", row.join(" "));
+    }
+    println!(
+        "the {n}th prime is {} ({n} goroutines, {} Ps, {:.1} ms)",
+        primes[n - 1],
+        rt.procs(),
+        took.as_secs_f64() * 1e3
+    );
+}
