@@ -79,9 +79,12 @@ impl GState {
     }
 
     /// Scheduler: a runnable G was taken from a queue and is about to run. A `NOTIFIED`
-    /// bit kept across a yield stays set.
+    /// bit kept across a yield stays set. A plain load and store: no waker writes the state
+    /// of a `RUNNABLE` G (`ready` leaves it alone), so nothing can change it in between.
     pub fn start(&self) {
-        self.set_base(RUNNING);
+        let cur = self.0.load(Ordering::Acquire);
+        debug_assert_eq!(cur & BASE, RUNNABLE, "start on a G that is not runnable");
+        self.0.store((cur & !BASE) | RUNNING, Ordering::Release);
     }
 
     /// Scheduler: the G yielded and goes back to a run queue.
