@@ -312,22 +312,16 @@ impl<T> Array<T> {
     /// Lists a receiving operation; aborts its wait at once if a message or the
     /// disconnect is already there. Returns `true` in that case.
     pub(crate) fn register_recv(&self, cx: &Context, oper: usize) -> bool {
-        self.receivers.register(cx, oper, true);
-        let ready = !self.buffer_empty() || self.is_disconnected();
-        if ready {
-            cx.abort();
-        }
-        ready
+        self.receivers.register(cx, oper, true, || {
+            !self.buffer_empty() || self.is_disconnected()
+        })
     }
 
     /// Lists a sending operation waiting for room; like [`Array::register_recv`].
     pub(crate) fn register_send(&self, cx: &Context, oper: usize) -> bool {
-        self.senders.register(cx, oper, false);
-        let ready = !self.is_full() || self.is_disconnected();
-        if ready {
-            cx.abort();
-        }
-        ready
+        self.senders.register(cx, oper, false, || {
+            !self.is_full() || self.is_disconnected()
+        })
     }
 
     fn buffer_empty(&self) -> bool {

@@ -110,12 +110,9 @@ impl<T> List<T> {
     /// Lists a receiving operation; aborts its wait at once (returning `true`) if a
     /// message or the disconnect is already there.
     pub(crate) fn register_recv(&self, cx: &Context, oper: usize) -> bool {
-        self.receivers.register(cx, oper, true);
-        let ready = !self.queue.is_empty() || self.is_disconnected();
-        if ready {
-            cx.abort();
-        }
-        ready
+        self.receivers.register(cx, oper, true, || {
+            !self.queue.is_empty() || self.is_disconnected()
+        })
     }
 
     pub(crate) fn is_disconnected(&self) -> bool {

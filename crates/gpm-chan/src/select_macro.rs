@@ -43,25 +43,7 @@ macro_rules! select {
         $crate::internal::block_forever()
     };
     ($($tokens:tt)+) => {
-        $crate::__gpm_select_parse!(
-            false
-            [
-                (__gpm_c0 __gpm_a0 0) (__gpm_c1 __gpm_a1 1) (__gpm_c2 __gpm_a2 2)
-                (__gpm_c3 __gpm_a3 3) (__gpm_c4 __gpm_a4 4) (__gpm_c5 __gpm_a5 5)
-                (__gpm_c6 __gpm_a6 6) (__gpm_c7 __gpm_a7 7) (__gpm_c8 __gpm_a8 8)
-                (__gpm_c9 __gpm_a9 9) (__gpm_c10 __gpm_a10 10) (__gpm_c11 __gpm_a11 11)
-                (__gpm_c12 __gpm_a12 12) (__gpm_c13 __gpm_a13 13) (__gpm_c14 __gpm_a14 14)
-                (__gpm_c15 __gpm_a15 15) (__gpm_c16 __gpm_a16 16) (__gpm_c17 __gpm_a17 17)
-                (__gpm_c18 __gpm_a18 18) (__gpm_c19 __gpm_a19 19) (__gpm_c20 __gpm_a20 20)
-                (__gpm_c21 __gpm_a21 21) (__gpm_c22 __gpm_a22 22) (__gpm_c23 __gpm_a23 23)
-                (__gpm_c24 __gpm_a24 24) (__gpm_c25 __gpm_a25 25) (__gpm_c26 __gpm_a26 26)
-                (__gpm_c27 __gpm_a27 27) (__gpm_c28 __gpm_a28 28) (__gpm_c29 __gpm_a29 29)
-                (__gpm_c30 __gpm_a30 30) (__gpm_c31 __gpm_a31 31)
-            ]
-            []
-            []
-            $($tokens)+
-        )
+        $crate::__gpm_select_start!(false $($tokens)+)
     };
 }
 
@@ -73,8 +55,17 @@ macro_rules! select_biased {
         $crate::internal::block_forever()
     };
     ($($tokens:tt)+) => {
+        $crate::__gpm_select_start!(true $($tokens)+)
+    };
+}
+
+/// Starts the parser with the fixed list of local names, one pair per possible arm.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gpm_select_start {
+    ($biased:tt $($tokens:tt)+) => {
         $crate::__gpm_select_parse!(
-            true
+            $biased
             [
                 (__gpm_c0 __gpm_a0 0) (__gpm_c1 __gpm_a1 1) (__gpm_c2 __gpm_a2 2)
                 (__gpm_c3 __gpm_a3 3) (__gpm_c4 __gpm_a4 4) (__gpm_c5 __gpm_a5 5)

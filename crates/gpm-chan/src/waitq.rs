@@ -177,11 +177,23 @@ impl WaitQueue {
         }
     }
 
-    /// Lists an operation, then fences: the caller re-checks the channel next (the
-    /// waiter's side of the fence pair, see the module docs).
-    pub(crate) fn register(&self, cx: &Context, oper: usize, handover: bool) {
+    /// The waiter's side of the fence pair (see the module docs): lists an operation,
+    /// fences, and re-checks the channel with `ready`. If it is ready after all, aborts the
+    /// wait and returns `true`; the caller then tries again instead of sleeping.
+    pub(crate) fn register(
+        &self,
+        cx: &Context,
+        oper: usize,
+        handover: bool,
+        ready: impl FnOnce() -> bool,
+    ) -> bool {
         self.lock().register(cx, oper, handover);
         fence(Ordering::SeqCst);
+        let ready = ready();
+        if ready {
+            cx.abort();
+        }
+        ready
     }
 
     pub(crate) fn unregister(&self, cx: &Context, oper: usize) {

@@ -10,9 +10,6 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-chan --test loom_chan --release`
 #![cfg(loom)]
 
-use std::sync::atomic::AtomicUsize as StdAtomicUsize;
-use std::sync::Arc as StdArc;
-
 use gpm_chan::{bounded, select, unbounded, Receiver, RecvError, Sender, TrySendError};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
@@ -21,19 +18,7 @@ use loom::thread;
 const PREEMPTIONS: usize = 3;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    // Counts the interleavings explored, for the record (printed with --nocapture).
-    let runs = StdArc::new(StdAtomicUsize::new(0));
-    let counter = runs.clone();
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(PREEMPTIONS);
-    b.max_branches = 100_000;
-    b.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f()
-    });
-    let name = std::thread::current().name().unwrap_or("?").to_string();
-    let n = runs.load(std::sync::atomic::Ordering::Relaxed);
-    eprintln!("loom: {name}: {n} interleavings (preemption bound {PREEMPTIONS})");
+    gpm_g::loom_model::check(PREEMPTIONS, f);
 }
 
 /// A message that counts how often it is dropped.

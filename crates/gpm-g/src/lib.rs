@@ -32,6 +32,8 @@
 pub mod block;
 pub mod exec;
 mod g;
+#[cfg(loom)]
+pub mod loom_model;
 pub mod overflow;
 mod park;
 mod sched;

@@ -13,19 +13,7 @@ use loom::sync::Arc;
 use loom::thread;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    // Counts the interleavings explored, for the record (printed with --nocapture).
-    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = runs.clone();
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.max_branches = 100_000;
-    b.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f()
-    });
-    let name = std::thread::current().name().unwrap_or("?").to_string();
-    let n = runs.load(std::sync::atomic::Ordering::Relaxed);
-    eprintln!("loom: {name}: {n} interleavings (preemption bound 3)");
+    gpm_g::loom_model::check(3, f);
 }
 
 /// What the G + its M do: begin the park on the G's stack, run the hook (which publishes

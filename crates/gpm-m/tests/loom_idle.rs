@@ -106,18 +106,7 @@ fn world() -> Arc<World> {
 }
 
 fn check(f: impl Fn() + Sync + Send + 'static) {
-    // Counts the interleavings explored, for the record (printed with --nocapture).
-    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = runs.clone();
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f()
-    });
-    let name = std::thread::current().name().unwrap_or("?").to_string();
-    let n = runs.load(std::sync::atomic::Ordering::Relaxed);
-    eprintln!("loom: {name}: {n} interleavings (preemption bound 3)");
+    gpm_g::loom_model::check(3, f);
 }
 
 fn join_all(w: &Arc<World>) {
