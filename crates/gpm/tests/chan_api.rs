@@ -16,12 +16,14 @@
 //! Nothing here sleeps to wait for another party: a test that needs a peer to be parked
 //! polls its state (a goroutine's G state, a thread's `/proc` state) until it is. Timeouts
 //! appear only where the timeout itself is tested, and only lower bounds are asserted.
+//!
+//! The helpers this file shares with `chan_select.rs` (runtimes, polling, waiters,
+//! `Drop`-counted messages, the channel flavors) are in `common/mod.rs`.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::panic;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,71 +33,13 @@ use gpm::chan::{
     TrySendError,
 };
 
+mod common;
+
+use common::*;
+
 // ---------------------------------------------------------------------------------------
-// Helpers
+// Helpers (the shared ones are in common/mod.rs)
 // ---------------------------------------------------------------------------------------
-
-/// The timeout used where a timeout is what is tested.
-const T50: Duration = Duration::from_millis(50);
-/// A wait that must never expire in a passing run.
-const LONG: Duration = Duration::from_secs(3600);
-/// Turns a hang of a helper loop into a failure.
-const WATCHDOG: Duration = Duration::from_secs(60);
-
-fn runtime(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
-
-/// Runs `f` on the calling test thread, then as a goroutine on a one-P and a two-P runtime.
-fn in_every_context(f: impl Fn() + Send + Sync + Clone + 'static) {
-    f();
-    for procs in [1, 2] {
-        let f = f.clone();
-        runtime(procs).block_on(f);
-    }
-}
-
-/// The channel flavors made by `bounded` and `unbounded`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    Zero,
-    One,
-    Many,
-    Unbounded,
-}
-
-const MANY: usize = 8;
-const FLAVORS: [Flavor; 4] = [Flavor::Zero, Flavor::One, Flavor::Many, Flavor::Unbounded];
-
-impl Flavor {
-    fn make<T>(self) -> (Sender<T>, Receiver<T>) {
-        match self {
-            Flavor::Zero => bounded(0),
-            Flavor::One => bounded(1),
-            Flavor::Many => bounded(MANY),
-            Flavor::Unbounded => unbounded(),
-        }
-    }
-
-    fn capacity(self) -> Option<usize> {
-        match self {
-            Flavor::Zero => Some(0),
-            Flavor::One => Some(1),
-            Flavor::Many => Some(MANY),
-            Flavor::Unbounded => None,
-        }
-    }
-
-    /// How many messages a sender can leave without a receiver (for `unbounded`, an
-    /// arbitrary number to test with).
-    fn room(self) -> usize {
-        self.capacity().unwrap_or(100)
-    }
-
-    fn is_bounded(self) -> bool {
-        self != Flavor::Unbounded
-    }
-}
 
 /// Generates one test per flavor: `name::zero`, `name::one`, `name::many`, `name::unbounded`.
 macro_rules! per_flavor {
@@ -141,275 +85,6 @@ macro_rules! per_bounded_flavor {
             }
         }
     )*};
-}
-
-/// Polls `f` (yielding in between) until it gives a value; fails after [`WATCHDOG`].
-fn poll<R>(what: &str, mut f: impl FnMut() -> Option<R>) -> R {
-    let start = Instant::now();
-    loop {
-        if let Some(r) = f() {
-            return r;
-        }
-        assert!(start.elapsed() < WATCHDOG, "gave up waiting: {what}");
-        gpm::yield_now();
-    }
-}
-
-/// Polls `f` until it is true or `limit` passes; returns whether it became true.
-fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        if f() {
-            return true;
-        }
-        if start.elapsed() >= limit {
-            return false;
-        }
-        gpm::yield_now();
-    }
-}
-
-/// A goroutine or a thread, joinable.
-enum Handle<T> {
-    G(gpm::JoinHandle<T>),
-    T(thread::JoinHandle<T>),
-}
-
-impl<T> Handle<T> {
-    fn join_result(self) -> thread::Result<T> {
-        match self {
-            Handle::G(h) => h.join(),
-            Handle::T(h) => h.join(),
-        }
-    }
-
-    fn join(self) -> T {
-        self.join_result()
-            .unwrap_or_else(|e| panic::resume_unwind(e))
-    }
-
-    fn is_finished(&self) -> bool {
-        match self {
-            Handle::G(h) => h.is_finished(),
-            Handle::T(h) => h.is_finished(),
-        }
-    }
-}
-
-/// Spawns a peer of the caller's kind: a goroutine (on the caller's runtime) inside a
-/// goroutine, a thread outside.
-fn peer<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Handle<T> {
-    if gpm::current_id().is_some() {
-        Handle::G(gpm::spawn(f))
-    } else {
-        Handle::T(thread::spawn(f))
-    }
-}
-
-/// Who runs a [`Waiter`].
-#[derive(Clone, Copy)]
-enum How<'a> {
-    /// A peer of the caller's kind (see [`peer`]).
-    Peer,
-    /// An OS thread.
-    Thread,
-    /// A goroutine of this runtime.
-    On(&'a gpm::Runtime),
-}
-
-/// How to tell whether a waiter is parked.
-enum Id {
-    G(gpm_g::GRef),
-    Tid(libc::pid_t),
-}
-
-impl Id {
-    fn current() -> Id {
-        match gpm_g::current() {
-            Some(g) => Id::G(g),
-            // SAFETY: `gettid` has no preconditions.
-            None => Id::Tid(unsafe { libc::gettid() }),
-        }
-    }
-
-    fn is_parked(&self) -> bool {
-        match self {
-            Id::G(g) => g.state() == gpm_g::state::PARKED,
-            Id::Tid(tid) => thread_state(*tid) == Some('S'),
-        }
-    }
-}
-
-/// The scheduler state letter of one of this process's threads (`S`: sleeping).
-fn thread_state(tid: libc::pid_t) -> Option<char> {
-    let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 1..];
-    rest.trim_start().chars().next()
-}
-
-/// A goroutine or thread that is expected to block in a channel operation.
-struct Waiter<T> {
-    h: Handle<T>,
-    id: Id,
-}
-
-impl<T: Send + 'static> Waiter<T> {
-    fn new(how: How<'_>, f: impl FnOnce() -> T + Send + 'static) -> Waiter<T> {
-        let slot: Arc<Mutex<Option<Id>>> = Arc::default();
-        let s = slot.clone();
-        let body = move || {
-            *s.lock().unwrap() = Some(Id::current());
-            f()
-        };
-        let h = match how {
-            How::Peer => peer(body),
-            How::Thread => Handle::T(thread::spawn(body)),
-            How::On(rt) => Handle::G(rt.spawn(body)),
-        };
-        let id = poll("a waiter to start", || slot.lock().unwrap().take());
-        Waiter { h, id }
-    }
-
-    /// Returns once the waiter is parked.
-    fn wait_parked(&self) {
-        // A goroutine's PARKED state is exact. A thread's `S` state could also be a brief
-        // futex wait elsewhere (a contended allocator lock), so a thread must be seen
-        // asleep on consecutive polls spanning at least a millisecond.
-        let mut since: Option<(Instant, u32)> = None;
-        poll("a waiter to park", || {
-            assert!(
-                !self.h.is_finished(),
-                "the waiter finished instead of blocking"
-            );
-            since = if self.id.is_parked() {
-                let (t, n) = since.unwrap_or((Instant::now(), 0));
-                Some((t, n + 1))
-            } else {
-                None
-            };
-            let (t, n) = since?;
-            let long_enough =
-                matches!(self.id, Id::G(_)) || t.elapsed() >= Duration::from_millis(1);
-            (n >= 3 && long_enough).then_some(())
-        });
-    }
-
-    fn join(self) -> T {
-        self.h.join()
-    }
-
-    fn join_result(self) -> thread::Result<T> {
-        self.h.join_result()
-    }
-}
-
-/// Counts, per id, how often a [`D`] was made and dropped.
-struct Tracker {
-    made: Vec<AtomicUsize>,
-    dropped: Vec<AtomicUsize>,
-}
-
-/// A message with a destructor that the [`Tracker`] counts.
-struct D {
-    id: usize,
-    t: Arc<Tracker>,
-}
-
-impl Tracker {
-    fn new(n: usize) -> Arc<Tracker> {
-        Arc::new(Tracker {
-            made: (0..n).map(|_| AtomicUsize::new(0)).collect(),
-            dropped: (0..n).map(|_| AtomicUsize::new(0)).collect(),
-        })
-    }
-
-    fn item(self: &Arc<Self>, id: usize) -> D {
-        assert_eq!(
-            self.made[id].fetch_add(1, SeqCst),
-            0,
-            "item {id} made twice"
-        );
-        D {
-            id,
-            t: self.clone(),
-        }
-    }
-
-    fn made(&self) -> usize {
-        self.made.iter().map(|c| c.load(SeqCst)).sum()
-    }
-
-    fn dropped(&self) -> usize {
-        self.dropped.iter().map(|c| c.load(SeqCst)).sum()
-    }
-
-    fn dropped_id(&self, id: usize) -> usize {
-        self.dropped[id].load(SeqCst)
-    }
-
-    /// Every item made was dropped exactly once.
-    fn check(&self) {
-        for (id, (m, d)) in self.made.iter().zip(&self.dropped).enumerate() {
-            let (m, d) = (m.load(SeqCst), d.load(SeqCst));
-            assert_eq!(d, m, "item {id}: made {m} times, dropped {d} times");
-        }
-    }
-}
-
-impl Drop for D {
-    fn drop(&mut self) {
-        self.t.dropped[self.id].fetch_add(1, SeqCst);
-    }
-}
-
-impl fmt::Debug for D {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "D({})", self.id)
-    }
-}
-
-impl PartialEq for D {
-    fn eq(&self, other: &D) -> bool {
-        self.id == other.id
-    }
-}
-
-/// No progress for this long in a stress test is a lost wakeup, not slowness.
-const STALL: Duration = Duration::from_secs(10);
-
-/// `recv`, failing the test instead of hanging if nothing comes for [`STALL`].
-fn recv_or_stall<T>(rx: &Receiver<T>, what: &str) -> Result<T, RecvError> {
-    match rx.recv_timeout(STALL) {
-        Ok(m) => Ok(m),
-        Err(RecvTimeoutError::Disconnected) => Err(RecvError),
-        Err(RecvTimeoutError::Timeout) => panic!("{what}: stalled, no message for {STALL:?}"),
-    }
-}
-
-/// `send`, failing the test instead of hanging if no room comes for [`STALL`].
-fn send_or_stall<T>(tx: &Sender<T>, msg: T, what: &str) -> Result<(), SendError<T>> {
-    match tx.send_timeout(msg, STALL) {
-        Ok(()) => Ok(()),
-        Err(SendTimeoutError::Disconnected(m)) => Err(SendError(m)),
-        Err(SendTimeoutError::Timeout(_)) => panic!("{what}: stalled, no room for {STALL:?}"),
-    }
-}
-
-/// Sends `v` and receives it back, with a helper thread for a rendezvous channel.
-fn roundtrip<T: Send>(tx: &Sender<T>, rx: &Receiver<T>, v: T) -> T {
-    thread::scope(|s| {
-        let h = s.spawn(|| rx.recv());
-        tx.send(v).unwrap();
-        h.join().unwrap().unwrap()
-    })
-}
-
-fn assert_at_least(start: Instant, d: Duration, what: &str) {
-    let e = start.elapsed();
-    assert!(
-        e >= d,
-        "{what} returned after {e:?}, before its timeout {d:?}"
-    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1633,16 +1308,6 @@ fn bounded_unallocatable_panics_with_the_capacity() {
         msg.contains(&format!("bounded({})", usize::MAX)),
         "the message names the capacity: {msg:?}"
     );
-}
-
-fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else {
-        "<non-string panic>".to_string()
-    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,12 +17,15 @@
 //! Nothing here sleeps to wait for another party: a test that needs a peer to be parked
 //! polls its state (a goroutine's G state, a thread's `/proc` state) until it is. Timeouts
 //! appear only where the timeout itself is tested, and only lower bounds are asserted.
+//!
+//! The helpers this file shares with `chan_api.rs` (runtimes, polling, waiters,
+//! `Drop`-counted messages, the channel flavors) are in `common/mod.rs`; this file makes
+//! its channels with `Flavor::make_small` (a `Many` channel holds 4).
 
 use std::cell::Cell;
-use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -32,291 +35,9 @@ use gpm::chan::{
 };
 use gpm::select;
 
-// ---------------------------------------------------------------------------------------
-// Helpers (the same as in chan_api.rs: each integration test is its own crate)
-// ---------------------------------------------------------------------------------------
+mod common;
 
-const T50: Duration = Duration::from_millis(50);
-const LONG: Duration = Duration::from_secs(3600);
-const WATCHDOG: Duration = Duration::from_secs(60);
-
-fn runtime(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
-
-/// Runs `f` on the calling test thread, then as a goroutine on a one-P and a two-P runtime.
-fn in_every_context(f: impl Fn() + Send + Sync + Clone + 'static) {
-    f();
-    for procs in [1, 2] {
-        let f = f.clone();
-        runtime(procs).block_on(f);
-    }
-}
-
-fn poll<R>(what: &str, mut f: impl FnMut() -> Option<R>) -> R {
-    let start = Instant::now();
-    loop {
-        if let Some(r) = f() {
-            return r;
-        }
-        assert!(start.elapsed() < WATCHDOG, "gave up waiting: {what}");
-        gpm::yield_now();
-    }
-}
-
-fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        if f() {
-            return true;
-        }
-        if start.elapsed() >= limit {
-            return false;
-        }
-        gpm::yield_now();
-    }
-}
-
-enum Handle<T> {
-    G(gpm::JoinHandle<T>),
-    T(thread::JoinHandle<T>),
-}
-
-impl<T> Handle<T> {
-    fn join_result(self) -> thread::Result<T> {
-        match self {
-            Handle::G(h) => h.join(),
-            Handle::T(h) => h.join(),
-        }
-    }
-
-    fn join(self) -> T {
-        self.join_result()
-            .unwrap_or_else(|e| panic::resume_unwind(e))
-    }
-
-    fn is_finished(&self) -> bool {
-        match self {
-            Handle::G(h) => h.is_finished(),
-            Handle::T(h) => h.is_finished(),
-        }
-    }
-}
-
-/// A goroutine (on the caller's runtime) inside a goroutine, a thread outside.
-fn peer<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Handle<T> {
-    if gpm::current_id().is_some() {
-        Handle::G(gpm::spawn(f))
-    } else {
-        Handle::T(thread::spawn(f))
-    }
-}
-
-#[derive(Clone, Copy)]
-enum How<'a> {
-    Peer,
-    Thread,
-    On(&'a gpm::Runtime),
-}
-
-enum Id {
-    G(gpm_g::GRef),
-    Tid(libc::pid_t),
-}
-
-impl Id {
-    fn current() -> Id {
-        match gpm_g::current() {
-            Some(g) => Id::G(g),
-            // SAFETY: `gettid` has no preconditions.
-            None => Id::Tid(unsafe { libc::gettid() }),
-        }
-    }
-
-    fn is_parked(&self) -> bool {
-        match self {
-            Id::G(g) => g.state() == gpm_g::state::PARKED,
-            Id::Tid(tid) => thread_state(*tid) == Some('S'),
-        }
-    }
-}
-
-fn thread_state(tid: libc::pid_t) -> Option<char> {
-    let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 1..];
-    rest.trim_start().chars().next()
-}
-
-/// A goroutine or thread that is expected to block.
-struct Waiter<T> {
-    h: Handle<T>,
-    id: Id,
-}
-
-impl<T: Send + 'static> Waiter<T> {
-    fn new(how: How<'_>, f: impl FnOnce() -> T + Send + 'static) -> Waiter<T> {
-        let slot: Arc<Mutex<Option<Id>>> = Arc::default();
-        let s = slot.clone();
-        let body = move || {
-            *s.lock().unwrap() = Some(Id::current());
-            f()
-        };
-        let h = match how {
-            How::Peer => peer(body),
-            How::Thread => Handle::T(thread::spawn(body)),
-            How::On(rt) => Handle::G(rt.spawn(body)),
-        };
-        let id = poll("a waiter to start", || slot.lock().unwrap().take());
-        Waiter { h, id }
-    }
-
-    fn wait_parked(&self) {
-        // A goroutine's PARKED state is exact. A thread's `S` state could also be a brief
-        // futex wait elsewhere (a contended allocator lock), so a thread must be seen
-        // asleep on consecutive polls spanning at least a millisecond.
-        let mut since: Option<(Instant, u32)> = None;
-        poll("a waiter to park", || {
-            assert!(
-                !self.h.is_finished(),
-                "the waiter finished instead of blocking"
-            );
-            since = if self.id.is_parked() {
-                let (t, n) = since.unwrap_or((Instant::now(), 0));
-                Some((t, n + 1))
-            } else {
-                None
-            };
-            let (t, n) = since?;
-            let long_enough =
-                matches!(self.id, Id::G(_)) || t.elapsed() >= Duration::from_millis(1);
-            (n >= 3 && long_enough).then_some(())
-        });
-    }
-
-    fn join(self) -> T {
-        self.h.join()
-    }
-
-    fn join_result(self) -> thread::Result<T> {
-        self.h.join_result()
-    }
-}
-
-struct Tracker {
-    made: Vec<AtomicUsize>,
-    dropped: Vec<AtomicUsize>,
-}
-
-struct D {
-    id: usize,
-    t: Arc<Tracker>,
-}
-
-impl Tracker {
-    fn new(n: usize) -> Arc<Tracker> {
-        Arc::new(Tracker {
-            made: (0..n).map(|_| AtomicUsize::new(0)).collect(),
-            dropped: (0..n).map(|_| AtomicUsize::new(0)).collect(),
-        })
-    }
-
-    fn item(self: &Arc<Self>, id: usize) -> D {
-        assert_eq!(
-            self.made[id].fetch_add(1, SeqCst),
-            0,
-            "item {id} made twice"
-        );
-        D {
-            id,
-            t: self.clone(),
-        }
-    }
-
-    fn made(&self) -> usize {
-        self.made.iter().map(|c| c.load(SeqCst)).sum()
-    }
-
-    fn dropped(&self) -> usize {
-        self.dropped.iter().map(|c| c.load(SeqCst)).sum()
-    }
-
-    fn check(&self) {
-        for (id, (m, d)) in self.made.iter().zip(&self.dropped).enumerate() {
-            let (m, d) = (m.load(SeqCst), d.load(SeqCst));
-            assert_eq!(d, m, "item {id}: made {m} times, dropped {d} times");
-        }
-    }
-}
-
-impl Drop for D {
-    fn drop(&mut self) {
-        self.t.dropped[self.id].fetch_add(1, SeqCst);
-    }
-}
-
-impl fmt::Debug for D {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "D({})", self.id)
-    }
-}
-
-fn assert_at_least(start: Instant, d: Duration, what: &str) {
-    let e = start.elapsed();
-    assert!(
-        e >= d,
-        "{what} returned after {e:?}, before its timeout {d:?}"
-    );
-}
-
-fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else {
-        "<non-string panic>".to_string()
-    }
-}
-
-/// An unbounded channel holding `n` messages `0..n`.
-fn filled(n: u32) -> (Sender<u32>, Receiver<u32>) {
-    let (tx, rx) = unbounded();
-    for i in 0..n {
-        tx.send(i).unwrap();
-    }
-    (tx, rx)
-}
-
-/// The flavors made by `bounded` and `unbounded`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    Zero,
-    One,
-    Many,
-    Unbounded,
-}
-
-const FLAVORS: [Flavor; 4] = [Flavor::Zero, Flavor::One, Flavor::Many, Flavor::Unbounded];
-
-impl Flavor {
-    fn make<T>(self) -> (Sender<T>, Receiver<T>) {
-        match self {
-            Flavor::Zero => bounded(0),
-            Flavor::One => bounded(1),
-            Flavor::Many => bounded(4),
-            Flavor::Unbounded => unbounded(),
-        }
-    }
-
-    fn room(self) -> usize {
-        match self {
-            Flavor::Zero => 0,
-            Flavor::One => 1,
-            Flavor::Many => 4,
-            Flavor::Unbounded => 10,
-        }
-    }
-}
+use common::*;
 
 // ---------------------------------------------------------------------------------------
 // Fairness
@@ -497,7 +218,7 @@ fn fairness_dynamic_select_with_40_operations() {
 fn same_receiver_twice_takes_each_message_once() {
     in_every_context(|| {
         for f in FLAVORS {
-            let (tx, rx) = f.make::<u32>();
+            let (tx, rx) = f.make_small::<u32>();
             let h = peer(move || {
                 for i in 0..300 {
                     tx.send(i).unwrap();
@@ -676,8 +397,8 @@ fn send_arm_on_full_and_empty_channels() {
 fn parked_select_send_arm_completes_when_room_comes() {
     in_every_context(|| {
         for f in [Flavor::Zero, Flavor::One, Flavor::Many] {
-            let (tx, rx) = f.make::<u32>();
-            for i in 0..f.room() as u32 {
+            let (tx, rx) = f.make_small::<u32>();
+            for i in 0..f.room_small() as u32 {
                 tx.send(i).unwrap();
             }
             let s = tx.clone();
@@ -689,11 +410,11 @@ fn parked_select_send_arm_completes_when_room_comes() {
             });
             w.wait_parked();
             let mut got = vec![];
-            for _ in 0..=f.room() {
+            for _ in 0..=f.room_small() {
                 got.push(rx.recv().unwrap());
             }
             assert_eq!(w.join(), Ok("sent"), "{f:?}");
-            let expect: Vec<u32> = (0..f.room() as u32).chain([99]).collect();
+            let expect: Vec<u32> = (0..f.room_small() as u32).chain([99]).collect();
             assert_eq!(got, expect, "{f:?}");
         }
     });
@@ -703,8 +424,8 @@ fn parked_select_send_arm_completes_when_room_comes() {
 fn parked_select_recv_arm_completes_when_a_message_comes() {
     in_every_context(|| {
         for f in FLAVORS {
-            let (tx, rx) = f.make::<u32>();
-            let (_other_tx, other_rx) = f.make::<u32>();
+            let (tx, rx) = f.make_small::<u32>();
+            let (_other_tx, other_rx) = f.make_small::<u32>();
             let r = rx.clone();
             let w = Waiter::new(How::Peer, move || {
                 select! {
@@ -897,12 +618,12 @@ fn disconnected_arms_are_ready_with_their_error() {
         for f in FLAVORS {
             // Receive: buffered messages first, then the error; chosen over a never arm,
             // with no default.
-            let (tx, rx) = f.make::<u32>();
-            for i in 0..f.room() as u32 {
+            let (tx, rx) = f.make_small::<u32>();
+            for i in 0..f.room_small() as u32 {
                 tx.send(i).unwrap();
             }
             drop(tx);
-            for i in 0..f.room() as u32 {
+            for i in 0..f.room_small() as u32 {
                 select! {
                     recv(never::<u32>()) -> _ => unreachable!(),
                     recv(rx) -> m => assert_eq!(m, Ok(i)),
@@ -915,7 +636,7 @@ fn disconnected_arms_are_ready_with_their_error() {
                 }
             }
             // Send: the message comes back, evaluated once.
-            let (tx, rx) = f.make::<u32>();
+            let (tx, rx) = f.make_small::<u32>();
             drop(rx);
             let evals = Cell::new(0);
             select! {
@@ -932,8 +653,8 @@ fn parked_select_woken_by_disconnect() {
     in_every_context(|| {
         for f in FLAVORS {
             // Receive arms: the last sender of one channel goes.
-            let (t1, r1) = f.make::<u32>();
-            let (_t2, r2) = f.make::<u32>();
+            let (t1, r1) = f.make_small::<u32>();
+            let (_t2, r2) = f.make_small::<u32>();
             let w = Waiter::new(How::Peer, move || {
                 select! {
                     recv(r1) -> m => (1, m),
@@ -946,15 +667,15 @@ fn parked_select_woken_by_disconnect() {
 
             // A send arm waiting for room: the last receiver goes.
             if f != Flavor::Unbounded {
-                let t = Tracker::new(f.room() + 1);
-                let (tx, rx) = f.make::<D>();
-                for i in 0..f.room() {
+                let t = Tracker::new(f.room_small() + 1);
+                let (tx, rx) = f.make_small::<D>();
+                for i in 0..f.room_small() {
                     tx.send(t.item(i)).unwrap();
                 }
                 let (t_, tx_) = (t.clone(), tx.clone());
                 let w = Waiter::new(How::Peer, move || {
                     select! {
-                        send(tx_, t_.item(f.room())) -> r => r.map_err(|e| e.into_inner().id),
+                        send(tx_, t_.item(f.room_small())) -> r => r.map_err(|e| e.into_inner().id),
                         recv(never::<()>()) -> _ => unreachable!(),
                     }
                 });
@@ -962,12 +683,12 @@ fn parked_select_woken_by_disconnect() {
                 drop(rx);
                 assert_eq!(
                     w.join(),
-                    Err(f.room()),
+                    Err(f.room_small()),
                     "{f:?}: the send arm's message back"
                 );
                 drop(tx);
                 t.check();
-                assert_eq!(t.made(), f.room() + 1);
+                assert_eq!(t.made(), f.room_small() + 1);
             }
         }
     });
@@ -1112,7 +833,7 @@ fn boom_holding<T>(held: D) -> T {
 fn panicking_message_expression_leaves_the_channel_intact() {
     let mut problems = vec![];
     for f in [Flavor::One, Flavor::Many, Flavor::Unbounded] {
-        let (tx, rx) = f.make::<u32>();
+        let (tx, rx) = f.make_small::<u32>();
         let r = panic::catch_unwind(AssertUnwindSafe(|| {
             select! {
                 send(tx, boom()) -> _ => {}
@@ -1145,19 +866,19 @@ fn untouched(f: Flavor, tx: &Sender<u32>, rx: &Receiver<u32>, when: &str) -> Vec
     }
     // The whole capacity must be there.
     let mut sent = 0;
-    for i in 0..f.room() as u32 {
+    for i in 0..f.room_small() as u32 {
         match tx.try_send(i) {
             Ok(()) => sent += 1,
             Err(e) => {
                 p.push(format!(
                     "{f:?} {when}: try_send #{i} of {} failed: {e}",
-                    f.room()
+                    f.room_small()
                 ));
                 break;
             }
         }
     }
-    if f != Flavor::Unbounded && sent == f.room() && tx.try_send(100).is_ok() {
+    if f != Flavor::Unbounded && sent == f.room_small() && tx.try_send(100).is_ok() {
         p.push(format!("{f:?} {when}: more than the capacity fits"));
     }
     let got: Vec<u32> = rx.try_iter().collect();
@@ -1173,7 +894,7 @@ fn untouched(f: Flavor, tx: &Sender<u32>, rx: &Receiver<u32>, when: &str) -> Vec
 fn panicking_message_expression_with_parked_receiver() {
     in_every_context(|| {
         for f in [Flavor::Zero, Flavor::One, Flavor::Many, Flavor::Unbounded] {
-            let (tx, rx) = f.make::<u32>();
+            let (tx, rx) = f.make_small::<u32>();
             let r = rx.clone();
             let w = Waiter::new(How::Peer, move || r.recv());
             w.wait_parked();
@@ -1561,7 +1282,7 @@ fn dropped_selected_recv_message_dropped_once_with_the_select() {
 fn dropped_selected_send_gives_the_slot_back() {
     let mut problems = vec![];
     for f in [Flavor::One, Flavor::Many, Flavor::Unbounded] {
-        let (tx, rx) = f.make::<u32>();
+        let (tx, rx) = f.make_small::<u32>();
         let mut sel = Select::new();
         sel.send(&tx);
         drop(sel.select());
@@ -1575,7 +1296,7 @@ fn dropped_selected_send_gives_the_slot_back() {
 fn dropped_selected_send_to_a_parked_receiver() {
     in_every_context(|| {
         for f in FLAVORS {
-            let (tx, rx) = f.make::<u32>();
+            let (tx, rx) = f.make_small::<u32>();
             let r = rx.clone();
             let w = Waiter::new(How::Peer, move || r.recv());
             w.wait_parked();
@@ -1742,7 +1463,7 @@ fn runtime_dropped_under_parked_selects(procs: usize) {
 fn unwound_select_receiver_does_not_take_messages() {
     for f in FLAVORS {
         let rt = runtime(1);
-        let (tx, rx) = f.make::<u32>();
+        let (tx, rx) = f.make_small::<u32>();
         let r = rx.clone();
         let w = Waiter::new(How::On(&rt), move || {
             select! {
@@ -1776,8 +1497,8 @@ fn unwound_select_receiver_does_not_take_messages() {
 fn unwound_select_sender_does_not_take_wakeups() {
     for f in [Flavor::One, Flavor::Many] {
         let rt = runtime(1);
-        let (tx, rx) = f.make::<u32>();
-        for i in 0..f.room() as u32 {
+        let (tx, rx) = f.make_small::<u32>();
+        for i in 0..f.room_small() as u32 {
             tx.send(i).unwrap();
         }
         let s = tx.clone();
