@@ -2,7 +2,7 @@
 //! parking_lot normally, loom's under `cfg(loom)`, behind one small interface so the
 //! protocol code is model-checked unchanged (as in `gpm-g` and `gpm-m`).
 //!
-//! Besides atomics and a mutex this covers the three things loom must see to explore a
+//! The mutex is `gpm-g`'s shared wrapper. Besides atomics this covers the three things loom must see to explore a
 //! protocol: the interior-mutable cells that hold messages ([`UnsafeCell`]), thread
 //! parking ([`Thread`]) and spin-waiting ([`Backoff`]), which under loom must yield so that
 //! the thread being waited for can run.
@@ -20,20 +20,6 @@ pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 mod imp {
     use std::time::Duration;
-
-    /// A mutex (parking_lot).
-    #[derive(Default)]
-    pub(crate) struct Mutex<T>(parking_lot::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
-
-    impl<T> Mutex<T> {
-        pub(crate) fn new(t: T) -> Self {
-            Mutex(parking_lot::Mutex::new(t))
-        }
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock()
-        }
-    }
 
     /// A cell whose contents the channel protocols hand from thread to thread.
     pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
@@ -100,19 +86,6 @@ mod imp {
 mod imp {
     use std::time::Duration;
 
-    /// A mutex (loom).
-    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
-
-    impl<T> Mutex<T> {
-        pub(crate) fn new(t: T) -> Self {
-            Mutex(loom::sync::Mutex::new(t))
-        }
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap()
-        }
-    }
-
     /// A cell whose accesses loom checks for data races.
     pub(crate) struct UnsafeCell<T>(loom::cell::UnsafeCell<T>);
 
@@ -166,4 +139,5 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{Backoff, Mutex, MutexGuard, Thread, UnsafeCell};
+pub(crate) use gpm_g::sync::{Mutex, MutexGuard};
+pub(crate) use imp::{Backoff, Thread, UnsafeCell};

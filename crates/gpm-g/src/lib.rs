@@ -39,7 +39,7 @@ mod park;
 mod sched;
 pub mod stack;
 pub mod state;
-mod sync;
+pub mod sync;
 
 pub use g::{Entry, GId, GRef, G};
 pub use park::{

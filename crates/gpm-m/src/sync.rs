@@ -1,6 +1,7 @@
 //! Atomics, mutexes and condition variables for the idle-M protocol: parking_lot and std
 //! normally, loom's under `cfg(loom)`, behind one tiny interface so the protocol code in
-//! [`crate::idle`] and [`crate::mpark`] is model-checked unchanged.
+//! [`crate::idle`] and [`crate::mpark`] is model-checked unchanged. The mutex is `gpm-g`'s
+//! shared wrapper; the condition variable, with deadlines, is this crate's own.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
@@ -11,19 +12,7 @@ pub(crate) use std::sync::atomic::{fence, AtomicUsize, Ordering};
 mod imp {
     use std::time::Instant;
 
-    /// A mutex (parking_lot).
-    #[derive(Default)]
-    pub(crate) struct Mutex<T>(parking_lot::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
-
-    impl<T> Mutex<T> {
-        pub(crate) fn new(t: T) -> Self {
-            Mutex(parking_lot::Mutex::new(t))
-        }
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock()
-        }
-    }
+    use super::MutexGuard;
 
     /// A condition variable (parking_lot).
     #[derive(Default)]
@@ -58,18 +47,7 @@ mod imp {
 mod imp {
     use std::time::Instant;
 
-    /// A mutex (loom).
-    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
-
-    impl<T> Mutex<T> {
-        pub(crate) fn new(t: T) -> Self {
-            Mutex(loom::sync::Mutex::new(t))
-        }
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap()
-        }
-    }
+    use super::MutexGuard;
 
     /// A condition variable (loom). Deadlines are ignored: loom has no clock, and a model
     /// that needs a timeout to make progress has a lost wakeup.
@@ -92,4 +70,5 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{Condvar, Mutex};
+pub(crate) use gpm_g::sync::{Mutex, MutexGuard};
+pub(crate) use imp::Condvar;
