@@ -43,46 +43,32 @@ use common::*;
 
 /// Generates one test per flavor: `name::zero`, `name::one`, `name::many`, `name::unbounded`.
 macro_rules! per_flavor {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use super::Flavor;
-            #[test]
-            fn zero() {
-                super::$name(Flavor::Zero)
-            }
-            #[test]
-            fn one() {
-                super::$name(Flavor::One)
-            }
-            #[test]
-            fn many() {
-                super::$name(Flavor::Many)
-            }
-            #[test]
-            fn unbounded() {
-                super::$name(Flavor::Unbounded)
-            }
-        }
-    )*};
+    ($($name:ident),* $(,)?) => {
+        per_flavors!([zero Zero, one One, many Many, unbounded Unbounded] $($name),*);
+    };
 }
 
 /// Like `per_flavor!`, for the flavors whose sends can wait (not `unbounded`).
 macro_rules! per_bounded_flavor {
-    ($($name:ident),* $(,)?) => {$(
+    ($($name:ident),* $(,)?) => {
+        per_flavors!([zero Zero, one One, many Many] $($name),*);
+    };
+}
+
+/// `mod name { #[test] fn flavor() { super::name(Flavor::Flavor) } ... }` for each name.
+macro_rules! per_flavors {
+    ([$($flavors:tt)*] $name:ident $(, $rest:ident)*) => {
         mod $name {
             use super::Flavor;
-            #[test]
-            fn zero() {
-                super::$name(Flavor::Zero)
-            }
-            #[test]
-            fn one() {
-                super::$name(Flavor::One)
-            }
-            #[test]
-            fn many() {
-                super::$name(Flavor::Many)
-            }
+            per_flavors!(@tests $name [$($flavors)*]);
+        }
+        per_flavors!([$($flavors)*] $($rest),*);
+    };
+    ([$($flavors:tt)*]) => {};
+    (@tests $name:ident [$($test:ident $flavor:ident),*]) => {$(
+        #[test]
+        fn $test() {
+            super::$name(Flavor::$flavor)
         }
     )*};
 }
