@@ -45,4 +45,4 @@ pub use g::{Entry, GId, GRef, G};
 pub use park::{
     current, current_id, in_goroutine, park, ready, ready_fifo, shutting_down, yield_now,
 };
-pub use sched::{Sched, TimerAction};
+pub use sched::{current_poller, Poll, Sched, TimerAction};

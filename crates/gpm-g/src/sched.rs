@@ -4,6 +4,10 @@
 //! carries an `Arc<dyn Sched>` instead; `gpm-m` implements it. Channels and the netpoller use
 //! only [`crate::ready`] and [`crate::park`], which go through this trait.
 
+use std::any::Any;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
 use std::time::Instant;
 
 use crate::GRef;
@@ -27,4 +31,41 @@ pub trait Sched: Send + Sync + 'static {
 
     /// Run `action` at (or soon after) `when`.
     fn add_timer(&self, when: Instant, action: TimerAction);
+
+    /// The network poller the schedule loop polls, if the runtime has one.
+    fn poller(&self) -> Option<&Arc<dyn Poll>> {
+        None
+    }
+}
+
+/// A network poller as the schedule loop sees it (Go's `netpoll` hooks). `gpm-netpoll`
+/// implements it; the runtime's Ms call it from their schedule loop, so the poller needs no
+/// knowledge of Ps or Ms: it hands back the goroutines whose fds became ready, and the M
+/// readies them (with [`crate::ready_fifo`]) once it holds a P, as Go's `findRunnable` does
+/// with the list `netpoll` returns.
+pub trait Poll: Debug + Send + Sync + 'static {
+    /// True while some goroutine waits on an fd, so that polling may find something.
+    fn has_waiters(&self) -> bool;
+
+    /// Collects readiness and pushes the goroutines it wakes onto `out` (their waits are
+    /// over; readying them is the caller's job). Waits up to `timeout` for the first event:
+    /// `Some(ZERO)` does not block, `None` waits until an event or [`Poll::wake`]. Only one
+    /// thread blocks in it at a time; a concurrent call returns at once with nothing.
+    fn poll(&self, timeout: Option<Duration>, out: &mut Vec<GRef>);
+
+    /// Makes the current or next blocking [`Poll::poll`] return early (Go's `netpollBreak`).
+    fn wake(&self);
+
+    /// The poller as `Any`, so the layer that created it can get its own type back.
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+/// The poller of the runtime running the calling goroutine, if it has one.
+pub fn current_poller() -> Option<Arc<dyn Poll>> {
+    let g = crate::park::current_ptr();
+    if g.is_null() {
+        return None;
+    }
+    // SAFETY: `exec::run` keeps the running G alive while CURRENT points at it.
+    unsafe { (*g).sched.poller().cloned() }
 }

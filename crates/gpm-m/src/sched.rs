@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use gpm_g::stack::StackPool;
-use gpm_g::{Entry, GId, GRef, Sched, TimerAction, G};
+use gpm_g::{Entry, GId, GRef, Poll, Sched, TimerAction, G};
 use gpm_p::queue::GlobalQueue;
 use gpm_p::{Global, PShared, P};
 use parking_lot::Mutex;
@@ -17,6 +17,10 @@ use crate::idle::Idle;
 use crate::mpark::MPark;
 use crate::registry::Registry;
 use crate::timers::{Timers, NEVER};
+
+/// `sleeper_when` while the sleeper waits in the poller with no timer pending: any new timer
+/// is earlier, so adding one wakes it to re-arm its timeout.
+pub(crate) const SLEEP_NO_DEADLINE: u64 = NEVER - 1;
 use crate::worker;
 
 /// How a runtime is set up.
@@ -28,6 +32,9 @@ pub struct Config {
     pub stack_size: usize,
     /// Prefix of the worker threads' names.
     pub thread_name: String,
+    /// The network poller the Ms poll, if any (`gpm` passes a `gpm-netpoll` one). With a
+    /// poller the runtime's sleeper M waits in it rather than on its own parking place.
+    pub poller: Option<Arc<dyn Poll>>,
 }
 
 /// Free stacks a runtime keeps for reuse. Unmapping a stack takes the process's mmap lock
@@ -50,9 +57,14 @@ pub struct Scheduler {
     pub(crate) global: Global<GRef>,
     pub(crate) idle: Idle<Box<P>, MHandle>,
     pub(crate) timers: Timers,
-    /// The M that sleeps until the earliest timer, and that deadline in ticks.
+    /// The M that sleeps until the earliest timer (in the poller, if there is one), and
+    /// that deadline in ticks: [`NEVER`] when there is no sleeper, [`SLEEP_NO_DEADLINE`] when
+    /// it waits in the poller with no timer pending.
     pub(crate) sleeper: Mutex<Option<MHandle>>,
     pub(crate) sleeper_when: AtomicU64,
+    /// True while the sleeper is blocked in the poller (Go's `lastpoll == 0`): the other Ms
+    /// then leave the poller alone.
+    pub(crate) polling: AtomicBool,
     pub(crate) registry: Registry,
     /// Records of exited goroutines, for reuse; Ms keep their own in front of it.
     pub(crate) free_gs: Mutex<Vec<GRef>>,
@@ -88,6 +100,7 @@ impl Scheduler {
             timers: Timers::new(procs),
             sleeper: Mutex::new(None),
             sleeper_when: AtomicU64::new(NEVER),
+            polling: AtomicBool::new(false),
             registry: Registry::new(),
             free_gs: Mutex::new(Vec::new()),
             stacks,
@@ -210,6 +223,11 @@ impl Scheduler {
         }
     }
 
+    /// The network poller, if this runtime has one.
+    pub(crate) fn poller(&self) -> Option<&Arc<dyn Poll>> {
+        self.config.poller.as_ref()
+    }
+
     /// Wakes the timer sleeper if `when` is earlier than its deadline; with no sleeper,
     /// makes sure some M is around to become one (Go's `wakeNetPoller`).
     fn poke_sleeper(&self, when: u64) {
@@ -217,8 +235,17 @@ impl Scheduler {
         if sleeping_until == NEVER {
             self.wakep();
         } else if when < sleeping_until {
-            if let Some(m) = self.sleeper.lock().as_ref() {
-                m.wake(None);
+            self.nudge_sleeper();
+        }
+    }
+
+    /// Makes the sleeper return from its wait, in the poller or on its parking place. Sent
+    /// under the sleeper lock (see `resign_sleeper`).
+    fn nudge_sleeper(&self) {
+        if let Some(m) = self.sleeper.lock().as_ref() {
+            match self.poller() {
+                Some(poller) => poller.wake(),
+                None => m.wake(None),
             }
         }
     }
@@ -233,9 +260,7 @@ impl Scheduler {
         for m in self.idle.take_all_m() {
             m.wake(None);
         }
-        if let Some(m) = self.sleeper.lock().as_ref() {
-            m.wake(None);
-        }
+        self.nudge_sleeper();
         let me = std::thread::current().id();
         let threads = std::mem::take(&mut *self.threads.lock());
         for h in threads {
@@ -293,5 +318,9 @@ impl Sched for Scheduler {
         let shard = worker::current_p_id(self).unwrap_or(0);
         let ticks = self.timers.add(shard, when, action);
         self.poke_sleeper(ticks);
+    }
+
+    fn poller(&self) -> Option<&Arc<dyn Poll>> {
+        self.config.poller.as_ref()
     }
 }

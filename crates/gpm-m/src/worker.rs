@@ -18,7 +18,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::ptr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gpm_g::exec::{self, Host, Ran};
 use gpm_g::stack::Stack;
@@ -27,6 +27,7 @@ use gpm_p::queue::GlobalQueue;
 use gpm_p::steal::steal_work;
 use gpm_p::{Next, GLOBAL_TICK, P};
 
+use crate::sched::SLEEP_NO_DEADLINE;
 use crate::sched::{MHandle, Scheduler};
 use crate::timers::NEVER;
 
@@ -197,6 +198,8 @@ struct M<'a> {
     spinning: bool,
     rng: fastrand::Rng,
     stacks: LocalStacks<'a>,
+    /// Reused buffer for the goroutines a netpoll returns.
+    polled: Cell<Vec<GRef>>,
 }
 
 /// The body of an M thread. `park` already holds the P (and spinning flag) it starts with.
@@ -219,6 +222,7 @@ pub(crate) fn run_m(sched: Arc<Scheduler>, park: MHandle) {
             sched: &sched,
             cache: Vec::new(),
         },
+        polled: Cell::new(Vec::new()),
     };
     if let Some((p, spinning)) = m.park.park(None) {
         m.acquire(p, spinning);
@@ -309,6 +313,9 @@ impl M<'_> {
             }
             let p = self.p.as_deref().expect("M holds a P");
             if p.schedtick().is_multiple_of(GLOBAL_TICK) {
+                // Fairness for the netpoller too: goroutines whose sockets became ready are
+                // not kept waiting behind a P whose queue never runs dry.
+                self.netpoll_now();
                 if let Some(g) = s.global.pop() {
                     p.tick();
                     return Some(g);
@@ -330,6 +337,9 @@ impl M<'_> {
                 p.tick();
                 return Some(g);
             }
+            if self.netpoll_now() {
+                continue;
+            }
             if self.spinning || s.idle.try_spin() {
                 self.spinning = true;
                 let rng = &mut self.rng;
@@ -342,6 +352,51 @@ impl M<'_> {
                 return None;
             }
         }
+    }
+
+    /// Polls the network without blocking, unless the sleeper is already blocked in the
+    /// poller (it gets the events first) or nobody waits on an fd, and readies what it finds
+    /// onto our P. True if it found anything.
+    fn netpoll_now(&self) -> bool {
+        let s = self.sched;
+        let Some(poller) = s.poller() else {
+            return false;
+        };
+        if !poller.has_waiters() || s.polling.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut ready = self.polled.take();
+        poller.poll(Some(Duration::ZERO), &mut ready);
+        let found = !ready.is_empty();
+        for g in ready.drain(..) {
+            gpm_g::ready_fifo(&g);
+        }
+        self.polled.set(ready);
+        found
+    }
+
+    /// The sleeper's wait when the runtime has a poller: blocks in it until `until` (a
+    /// timer), an fd event or a nudge. Goroutines it wakes run here if a P is free, else
+    /// they go to the global queue for the Ms that `ready` wakes. True if we took a P.
+    fn netpoll_sleep(&mut self, poller: &dyn gpm_g::Poll, until: Option<Instant>) -> bool {
+        let s = self.sched;
+        let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
+        let mut ready = self.polled.take();
+        s.polling.store(true, Ordering::SeqCst);
+        poller.poll(timeout, &mut ready);
+        s.polling.store(false, Ordering::SeqCst);
+        let mut took_p = false;
+        if !ready.is_empty() {
+            if let Some(p) = s.idle.take_p() {
+                self.acquire(p, false);
+                took_p = true;
+            }
+        }
+        for g in ready.drain(..) {
+            gpm_g::ready_fifo(&g);
+        }
+        self.polled.set(ready);
+        took_p
     }
 
     fn has_work_anywhere(&self) -> bool {
@@ -371,22 +426,34 @@ impl M<'_> {
             if s.shutdown.load(Ordering::Acquire) {
                 return false;
             }
-            let deadline = self.become_sleeper();
-            if deadline.is_none() {
+            let sleep = self.become_sleeper();
+            if sleep.is_none() {
                 s.idle.put_m(self.park.clone());
             }
             // Re-check after listing ourselves: `shutdown` sets its flag before it wakes the
             // idle list and the sleeper, so either it finds us there or we see the flag.
             if s.shutdown.load(Ordering::Acquire) {
-                if deadline.is_some() {
+                if sleep.is_some() {
                     self.resign_sleeper();
                 }
                 return false;
             }
-            let handoff = self.park.park(deadline);
-            if deadline.is_some() {
-                self.resign_sleeper();
-            }
+            let handoff = match (sleep, s.poller()) {
+                (Some(until), Some(poller)) => {
+                    let took_p = self.netpoll_sleep(&**poller, until);
+                    self.resign_sleeper();
+                    if took_p {
+                        return true;
+                    }
+                    None
+                }
+                (Some(until), None) => {
+                    let handoff = self.park.park(until);
+                    self.resign_sleeper();
+                    handoff
+                }
+                (None, _) => self.park.park(None),
+            };
             if let Some((p, spinning)) = handoff {
                 self.acquire(p, spinning);
                 return true;
@@ -406,11 +473,13 @@ impl M<'_> {
         }
     }
 
-    /// Becomes the runtime's timer sleeper if there are timers and no sleeper yet; returns
-    /// the instant to wake at.
-    fn become_sleeper(&self) -> Option<Instant> {
+    /// Becomes the runtime's sleeper if there are timers, or goroutines waiting on fds, and
+    /// no sleeper yet. Returns `None` if not, else the instant to wake at (`Some(None)`: only
+    /// an fd event or a nudge ends the wait, which is then in the poller).
+    fn become_sleeper(&self) -> Option<Option<Instant>> {
         let s = self.sched;
-        if !s.timers.any_pending() {
+        let fds = s.poller().is_some_and(|p| p.has_waiters());
+        if !fds && !s.timers.any_pending() {
             return None;
         }
         let mut slot = s.sleeper.lock();
@@ -419,21 +488,28 @@ impl M<'_> {
         }
         // Publish the deadline, then re-read the heaps: a timer added concurrently is either
         // seen here or its adder sees our deadline and wakes us (SeqCst on both sides).
+        let published = |when: u64| {
+            if fds && when == NEVER {
+                SLEEP_NO_DEADLINE
+            } else {
+                when
+            }
+        };
         let mut when = s.timers.earliest();
         loop {
-            s.sleeper_when.store(when, Ordering::SeqCst);
+            s.sleeper_when.store(published(when), Ordering::SeqCst);
             let again = s.timers.earliest();
             if again == when {
                 break;
             }
             when = again;
         }
-        if when == NEVER {
+        if when == NEVER && !fds {
             s.sleeper_when.store(NEVER, Ordering::SeqCst);
             return None;
         }
         *slot = Some(self.park.clone());
-        Some(s.timers.instant(when))
+        Some((when != NEVER).then(|| s.timers.instant(when)))
     }
 
     fn resign_sleeper(&self) {

@@ -95,10 +95,12 @@ impl RuntimeBuilder {
             ));
         }
         let stack_size = checked_stack_size(self.stack_size.unwrap_or(DEFAULT_STACK_SIZE))?;
+        let poller: Arc<dyn gpm_g::Poll> = gpm_netpoll::NetPoller::new()?;
         let sched = Scheduler::new(Config {
             procs,
             stack_size,
             thread_name: self.thread_name.unwrap_or_else(|| "gpm-m".into()),
+            poller: Some(poller),
         })?;
         Ok(Runtime { sched })
     }
