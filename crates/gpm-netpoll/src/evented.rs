@@ -119,6 +119,9 @@ impl<T: AsRawFd> Evented<T> {
         let io = self.get_ref();
         let mut until = None;
         loop {
+            // Readiness seen from here on is news to this attempt (see `slot`). Before the
+            // fd is registered the count is 0, and registering reports current readiness.
+            let seen = self.reg.get().map_or(0, |r| r.desc.slot(dir).seq());
             match op(io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -127,18 +130,18 @@ impl<T: AsRawFd> Evented<T> {
             // The deadline is taken at the first would-block, so the fast path never reads
             // the clock.
             let until = *until.get_or_insert_with(|| deadline(timeout));
-            self.wait(dir, until)?;
+            self.wait(dir, seen, until)?;
         }
     }
 
     /// Waits once for `dir` readiness (possibly spurious) or fails at `until`.
-    fn wait(&self, dir: Dir, until: Option<Instant>) -> io::Result<()> {
+    fn wait(&self, dir: Dir, seen: usize, until: Option<Instant>) -> io::Result<()> {
         let fd = self.get_ref().as_raw_fd();
         let Some(poller) = gpm_g::current_poller() else {
             return block_on_fd(fd, dir, until);
         };
         match self.registration(poller)? {
-            Some(reg) => park_on(&reg.poller, &reg.desc, dir, until),
+            Some(reg) => park_on(&reg.poller, &reg.desc, dir, seen, until),
             None => block_on_fd(fd, dir, until),
         }
     }

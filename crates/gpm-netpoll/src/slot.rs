@@ -1,39 +1,45 @@
 //! The wait slot: one per fd and direction (read, write), where readiness from the poller
 //! meets a goroutine about to park. Go's `pollDesc.rg`/`wg`, extended to several waiters.
 //!
-//! One word holds the whole state:
+//! Two words hold the state. `word` says who waits:
 //!
-//! | word      | meaning                                                             |
-//! |-----------|---------------------------------------------------------------------|
-//! | `EMPTY`   | nobody waits, no readiness pending                                   |
-//! | `READY`   | readiness arrived and nobody has consumed it yet                     |
+//! | `word`    | meaning                                                                 |
+//! |-----------|-------------------------------------------------------------------------|
+//! | `EMPTY`   | nobody waits                                                            |
 //! | a waiter  | exactly one waiter is parked (the word is its token, an `Arc<G>` pointer) |
-//! | `LIST`    | several waiters are parked; they are in the mutex-guarded list       |
+//! | `LIST`    | several waiters are parked; they are in the mutex-guarded list           |
 //!
-//! Go has a fourth state, `pdWait`, for the window between deciding to park and being
-//! parked. Here the waiter's token is published from inside `gpm_g::park`'s hook, which runs
-//! after the goroutine has switched out, so that window does not exist: the compare-exchange
-//! `EMPTY → waiter` *is* the commit, and it fails if readiness got there first.
+//! and `seq` counts readiness events. Go's fourth state, `pdReady` ("readiness arrived and
+//! nobody consumed it"), is here "`seq` moved since the waiter's snapshot": each waiter
+//! reads `seq` *before* its I/O attempt, so readiness that arrived after the attempt
+//! started is seen by that waiter and no other. A single `READY` state cannot say that: if
+//! two goroutines read one socket (or accept on one listener), the first one woken would
+//! consume it, and the second, whose attempt came before the event, would park although
+//! the event was also news to it. With edge-triggered events nothing would ever wake it.
+//! (Go avoids the case by letting only one reader wait per fd, behind a lock; tokio uses
+//! the same snapshot idea, with a tick in its readiness word.) Go's `pdWait` is not needed
+//! either: the waiter's token is published from inside `gpm_g::park`'s hook, after the
+//! goroutine has switched out, so the publication *is* the commit.
 //!
-//! The protocol (every transition is one atomic step, or made under the list lock):
+//! The protocol:
 //!
-//! - **Notifier** (the poller saw the fd become ready, or the fd is being closed): swaps in
-//!   `READY` and wakes whatever it swapped out: one waiter, or after taking the lock, the
-//!   whole list. Readiness is never lost: it is either consumed by a waiter that then
-//!   retries its I/O, or left as `READY` for the next one.
-//! - **Waiter** (its I/O said `WouldBlock`): first consumes a pending `READY`
-//!   ([`Slot::take_ready`]) and, if there was one, retries the I/O. Otherwise it parks,
-//!   and in the park hook [`Slot::arm`]s: `EMPTY → itself`; or, if another waiter holds the
-//!   word, moves that one and itself into the list (`→ LIST`, under the lock); or joins the
-//!   list. If `READY` arrived meanwhile, `arm` consumes it and the park is cancelled.
-//! - **Leaving** (awake again, about to retry the I/O): [`Slot::leave`] takes the waiter's
-//!   token back out if it is still registered (it was woken by a timer, by shutdown, or
-//!   spuriously), so no token outlives its wait; otherwise it consumes the `READY` its
-//!   notifier left, since the retry covers it.
+//! - **Waiter**: `s = seq()`; tries its I/O; on `WouldBlock` parks, and in the park hook
+//!   [`Slot::arm`]s: publishes itself (`EMPTY → itself`; or, if another waiter holds the
+//!   word, moves that one and itself into the list, `→ LIST`, under the lock; or joins the
+//!   list), then re-reads `seq`. If it moved, readiness came after the snapshot: `arm` takes
+//!   the waiter out again and the park is cancelled, to retry the I/O.
+//! - **Notifier** (the poller saw the fd become ready, or the fd is closing): increments
+//!   `seq`, then swaps `EMPTY` in and wakes what it swapped out: one waiter, or after
+//!   taking the lock, the whole list.
+//! - **Leaving** (awake again, about to retry): [`Slot::leave`] takes the waiter's token
+//!   back out if it is still registered (it was woken by a timer, by shutdown, or
+//!   spuriously), so no token outlives its wait.
 //!
-//! A word is `LIST` only while the lock is or was held by whoever set it, and the notifier
-//! takes the lock after swapping `LIST` out, so a waiter that joins the list under the lock
-//! is either seen by that notifier or sees `READY` itself. `tests/loom_slot.rs` checks these
+//! Both sides are SeqCst: the notifier's increment precedes its swap, the waiter's
+//! publication precedes its re-read, so either the waiter sees the new `seq` or the
+//! notifier's swap finds the waiter. The list only becomes `LIST` under the lock, and the
+//! notifier takes the lock after swapping `LIST` out, so a waiter that joins the list is
+//! either drained by that notifier or sees its increment. `tests/loom_slot.rs` checks these
 //! races.
 
 use std::marker::PhantomData;
@@ -41,13 +47,12 @@ use std::marker::PhantomData;
 use crate::sync::{AtomicUsize, Mutex, Ordering};
 
 const EMPTY: usize = 0;
-const READY: usize = 1;
-const LIST: usize = 2;
+const LIST: usize = 1;
 
 /// What a slot stores for a parked waiter: an owned handle that converts to and from a
 /// pointer-sized word. Inside the runtime it is a goroutine (`Arc<G>`).
 pub trait Token: Sized {
-    /// Gives up ownership as a word, which must be aligned to at least 4 (so it never
+    /// Gives up ownership as a word, which must be aligned to at least 2 (so it never
     /// equals one of the slot's own states).
     fn into_raw(self) -> usize;
     /// Takes ownership back.
@@ -75,6 +80,7 @@ impl Token for gpm_g::GRef {
 /// One direction's wait slot.
 pub struct Slot<T: Token> {
     word: AtomicUsize,
+    seq: AtomicUsize,
     list: Mutex<Vec<T>>,
     _tokens: PhantomData<T>,
 }
@@ -97,110 +103,99 @@ impl<T: Token> Slot<T> {
     pub fn new() -> Self {
         Slot {
             word: AtomicUsize::new(EMPTY),
+            seq: AtomicUsize::new(0),
             list: Mutex::new(Vec::new()),
             _tokens: PhantomData,
         }
     }
 
-    /// Consumes pending readiness, if any; the caller then retries its I/O.
-    pub fn take_ready(&self) -> bool {
-        // Acquire: the I/O retried after this sees what the notifier saw.
-        self.word
-            .compare_exchange(READY, EMPTY, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+    /// The readiness count, read before each I/O attempt and passed to [`Slot::arm`].
+    pub fn seq(&self) -> usize {
+        // Acquire: the I/O attempt after this sees what the notifier saw.
+        self.seq.load(Ordering::Acquire)
     }
 
-    /// Registers `w` to be woken by the next readiness. `Err(w)` if readiness arrived first:
-    /// it has been consumed and the caller retries its I/O instead of parking.
-    pub fn arm(&self, w: T) -> Result<(), T> {
+    /// Registers `w` to be woken by the next readiness, unless readiness arrived since
+    /// `seen` (the [`Slot::seq`] before the caller's I/O attempt): then `Err(w)`, and the
+    /// caller retries its I/O instead of parking.
+    pub fn arm(&self, w: T, seen: usize) -> Result<(), T> {
+        let addr = w.addr();
+        self.publish(w);
+        if self.seq.load(Ordering::SeqCst) == seen {
+            return Ok(());
+        }
+        match self.leave(addr) {
+            Some(w) => Err(w),
+            // A notifier already took us out and is waking us: let that wake-up end the
+            // park instead (the caller parks and returns at once).
+            None => Ok(()),
+        }
+    }
+
+    fn publish(&self, w: T) {
         let raw = w.into_raw();
-        let mut cur = self.word.load(Ordering::Acquire);
+        if self
+            .word
+            .compare_exchange(EMPTY, raw, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
+        let mut list = self.list.lock();
         loop {
-            match cur {
-                EMPTY => match self.word.compare_exchange(
-                    EMPTY,
-                    raw,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => return Ok(()),
-                    Err(now) => cur = now,
-                },
-                READY => match self.word.compare_exchange(
-                    READY,
-                    EMPTY,
-                    Ordering::Acquire,
-                    Ordering::Acquire,
-                ) {
+            match self.word.load(Ordering::SeqCst) {
+                EMPTY => {
+                    if self
+                        .word
+                        .compare_exchange(EMPTY, raw, Ordering::SeqCst, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
+                LIST => {
                     // SAFETY: `raw` came from `into_raw` above and was never published.
-                    Ok(_) => return Err(unsafe { T::from_raw(raw) }),
-                    Err(now) => cur = now,
-                },
-                _ => {
-                    let mut list = self.list.lock();
-                    let now = self.word.load(Ordering::Acquire);
-                    if now == LIST {
-                        // SAFETY: as above.
-                        list.push(unsafe { T::from_raw(raw) });
-                        return Ok(());
-                    }
-                    if now == EMPTY || now == READY {
-                        cur = now;
-                        continue;
-                    }
+                    list.push(unsafe { T::from_raw(raw) });
+                    return;
+                }
+                other => {
                     // One other waiter holds the word: move it and us into the list.
                     if self
                         .word
-                        .compare_exchange(now, LIST, Ordering::AcqRel, Ordering::Acquire)
+                        .compare_exchange(other, LIST, Ordering::SeqCst, Ordering::Relaxed)
                         .is_ok()
                     {
-                        // SAFETY: our compare-exchange took `now` out of the word, so we
+                        // SAFETY: our compare-exchange took `other` out of the word, so we
                         // own that token; `raw` is ours as above.
                         unsafe {
-                            list.push(T::from_raw(now));
+                            list.push(T::from_raw(other));
                             list.push(T::from_raw(raw));
                         }
-                        return Ok(());
+                        return;
                     }
-                    cur = self.word.load(Ordering::Acquire);
                 }
             }
         }
     }
 
-    /// Readiness arrived (or the fd is closing): leaves `READY` and calls `wake` with every
+    /// Readiness arrived (or the fd is closing): counts it, then calls `wake` with every
     /// waiter that was registered.
     pub fn notify(&self, mut wake: impl FnMut(T)) {
-        // AcqRel: waiters woken here see the readiness; the token we take was published
-        // with a release by its `arm`.
-        match self.word.swap(READY, Ordering::AcqRel) {
-            EMPTY | READY => {}
-            LIST => {
-                let waiters = std::mem::take(&mut *self.list.lock());
-                waiters.into_iter().for_each(&mut wake);
-            }
-            // SAFETY: the swap took this token out of the word: it is ours alone.
-            raw => wake(unsafe { T::from_raw(raw) }),
-        }
+        self.seq.fetch_add(1, Ordering::SeqCst);
+        self.drain(&mut wake);
     }
 
     /// The waiter whose token is at `addr` is awake and about to retry its I/O. If it is
     /// still registered (woken by a timer, by shutdown, by a stale ready), takes its token
-    /// back out and returns it; otherwise a notifier took it, and the readiness that notifier
-    /// left is consumed here (Go's `netpollblock` swapping the word back to nil), since the
-    /// retry covers it.
+    /// back out and returns it; `None` means a notifier took it.
     pub fn leave(&self, addr: usize) -> Option<T> {
         debug_assert!(addr > LIST, "gpm: not a waiter token");
         match self
             .word
-            .compare_exchange(addr, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(addr, EMPTY, Ordering::SeqCst, Ordering::Relaxed)
         {
             // SAFETY: our compare-exchange took the token out of the word.
             Ok(_) => return Some(unsafe { T::from_raw(addr) }),
-            Err(READY) => {
-                let _ = self.take_ready();
-                return None;
-            }
             Err(LIST) => {}
             Err(_) => return None,
         }
@@ -208,22 +203,22 @@ impl<T: Token> Slot<T> {
         let i = list.iter().position(|w| w.addr() == addr)?;
         let w = list.swap_remove(i);
         if list.is_empty() {
-            // Back to a plain word; fails harmlessly if a notifier swapped in READY.
+            // Back to a plain word; fails harmlessly if a notifier swapped the list out.
             let _ = self
                 .word
-                .compare_exchange(LIST, EMPTY, Ordering::AcqRel, Ordering::Relaxed);
+                .compare_exchange(LIST, EMPTY, Ordering::SeqCst, Ordering::Relaxed);
         }
         Some(w)
     }
 
-    /// Takes every registered waiter out (the fd's registration is going away).
+    /// Takes every registered waiter out and passes it to `wake`.
     pub fn drain(&self, mut wake: impl FnMut(T)) {
-        match self.word.swap(EMPTY, Ordering::AcqRel) {
-            EMPTY | READY => {}
+        match self.word.swap(EMPTY, Ordering::SeqCst) {
+            EMPTY => {}
             LIST => std::mem::take(&mut *self.list.lock())
                 .into_iter()
                 .for_each(&mut wake),
-            // SAFETY: the swap took this token out of the word.
+            // SAFETY: the swap took this token out of the word: it is ours alone.
             raw => wake(unsafe { T::from_raw(raw) }),
         }
     }

@@ -27,11 +27,13 @@ pub(crate) fn timeout_error() -> io::Error {
 }
 
 /// Parks the calling goroutine until `desc` may be ready in `dir`, the deadline passes or
-/// the fd closes. `Ok` means "retry the I/O" (readiness may be spurious); the caller loops.
+/// the fd closes. `seen` is the slot's [`Slot::seq`] from before the I/O attempt that would
+/// have blocked. `Ok` means "retry the I/O" (readiness may be spurious); the caller loops.
 pub(crate) fn park_on(
     poller: &NetPoller,
     desc: &Desc,
     dir: Dir,
+    seen: usize,
     deadline: Option<Instant>,
 ) -> io::Result<()> {
     if desc.is_closed() {
@@ -41,9 +43,6 @@ pub(crate) fn park_on(
         return Err(timeout_error());
     }
     let slot = desc.slot(dir);
-    if slot.take_ready() {
-        return Ok(());
-    }
     poller.waiter_parks();
     // Leaves the slot (and the waiter count) however the park ends, including the forced
     // unwind of a runtime shutdown, so no slot keeps a token of a finished wait. `me` is
@@ -68,7 +67,7 @@ pub(crate) fn park_on(
     };
     gpm_g::park(|g: &GRef| {
         leave.me.set(g.addr());
-        if slot.arm(g.clone()).is_err() {
+        if slot.arm(g.clone(), seen).is_err() {
             leave.me.set(0);
             return false;
         }
@@ -100,7 +99,7 @@ pub(crate) fn block_on_fd(fd: RawFd, dir: Dir, deadline: Option<Instant>) -> io:
                 }
                 // Round up so that we never wake before the deadline and spin.
                 let left = d - now;
-                let ms = left.as_millis() + u128::from(left.as_nanos() % 1_000_000 != 0);
+                let ms = left.as_millis() + u128::from(!left.as_nanos().is_multiple_of(1_000_000));
                 ms.min(i32::MAX as u128) as i32
             }
         };
