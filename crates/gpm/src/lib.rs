@@ -1,7 +1,7 @@
 //! # gpm: Go's G·P·M scheduler for Rust
 //!
 //! Spawn anything, block anywhere: a goroutine is a closure with its own stack, written as
-//! plain blocking Rust. When it waits (a join, a sleep, a channel, later a socket) it
+//! plain blocking Rust. When it waits (a join, a sleep, a channel, a socket) it
 //! parks, and its OS thread runs another goroutine.
 //!
 //! ```
@@ -19,7 +19,10 @@
 //!   variable is set, else one per available CPU;
 //! - [`yield_now`], [`time::sleep`];
 //! - [`chan`]: Go's channels with crossbeam-channel's API: [`bounded`]`(0)` (rendezvous),
-//!   [`bounded`]`(n)`, [`unbounded`], [`select!`], `Select`, `after`, `tick`, `never`.
+//!   [`bounded`]`(n)`, [`unbounded`], [`select!`], `Select`, `after`, `tick`, `never`;
+//! - [`net`]: std's `TcpListener`, `TcpStream`, `UdpSocket` and Unix sockets on the
+//!   runtime's netpoller — a read, write, accept or connect that would block parks the
+//!   goroutine; outside a goroutine they behave exactly like the std types.
 //!
 //! ```
 //! let (tx, rx) = gpm::bounded(0); // Go's make(chan i32)
@@ -39,8 +42,8 @@
 //!
 //! # The one inherent hazard
 //!
-//! A goroutine that blocks in gpm (join, sleep, yield, channel operations, and later
-//! socket operations) may continue on a different OS thread. Never hold thread-bound state across
+//! A goroutine that blocks in gpm (join, sleep, yield, channel operations, socket
+//! operations) may continue on a different OS thread. Never hold thread-bound state across
 //! such a call: a borrow of a `thread_local!` (the compiler may even keep a thread-local's
 //! address across the call, so re-enter `LocalKey::with` after blocking rather than caching
 //! anything from it), a `std::sync::MutexGuard`, or any `!Send` value tied to the thread.
@@ -60,6 +63,7 @@ pub mod chan {
 pub use gpm_chan::{bounded, select, unbounded, Receiver, Sender};
 
 mod join;
+pub mod net;
 mod runtime;
 mod spawn;
 pub mod time;

@@ -1,0 +1,183 @@
+//! The trait impls every `gpm::net` type shares, written once as macros: the fd traits
+//! and conversions from std (`fd_impls!`), `Read`/`Write` for a stream and for a shared
+//! reference to it (`stream_io!`), and the std timeout and non-blocking methods
+//! (`timeouts!`, `nonblocking!`).
+//!
+//! Each type they apply to has a field `sock: Sock<StdType>` and the inherent methods
+//! `from_std(StdType) -> io::Result<Self>` and `into_std(self) -> io::Result<StdType>`.
+
+/// `Debug`, `AsFd`, `AsRawFd`, `IntoRawFd`, `FromRawFd` and `TryFrom<StdType>` for `$ty`.
+///
+/// `from_raw_fd` switches the fd to non-blocking mode and `into_raw_fd` back to blocking
+/// mode, like `from_std`/`into_std`; both panic only if `fcntl` fails on the fd, which
+/// means it was not an open fd (against `from_raw_fd`'s contract).
+macro_rules! fd_impls {
+    ($ty:ty, $std:ty) => {
+        impl ::std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(self.sock.get_ref(), f)
+            }
+        }
+
+        impl ::std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                self.sock.as_fd()
+            }
+        }
+
+        impl ::std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(self.sock.get_ref())
+            }
+        }
+
+        impl ::std::os::fd::IntoRawFd for $ty {
+            fn into_raw_fd(self) -> ::std::os::fd::RawFd {
+                let std = self
+                    .into_std()
+                    .expect("gpm::net: cannot switch the fd back to blocking mode");
+                ::std::os::fd::IntoRawFd::into_raw_fd(std)
+            }
+        }
+
+        impl ::std::os::fd::FromRawFd for $ty {
+            unsafe fn from_raw_fd(fd: ::std::os::fd::RawFd) -> Self {
+                // SAFETY: the caller hands us an open socket fd it owns, as
+                // `FromRawFd::from_raw_fd` requires of it.
+                let std = unsafe { <$std as ::std::os::fd::FromRawFd>::from_raw_fd(fd) };
+                <$ty>::from_std(std).expect("gpm::net: cannot make the fd non-blocking")
+            }
+        }
+
+        impl ::std::convert::TryFrom<$std> for $ty {
+            type Error = ::std::io::Error;
+
+            /// Same as `from_std`.
+            fn try_from(std: $std) -> ::std::io::Result<Self> {
+                <$ty>::from_std(std)
+            }
+        }
+    };
+}
+
+/// `Read` and `Write` (with the vectored calls and `flush`) for `$ty` and `&$ty`, like
+/// std implements them for `TcpStream` and `&TcpStream`.
+macro_rules! stream_io {
+    ($ty:ty) => {
+        impl ::std::io::Read for &$ty {
+            fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                self.sock.read(|s| ::std::io::Read::read(&mut &*s, buf))
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.sock
+                    .read(|s| ::std::io::Read::read_vectored(&mut &*s, bufs))
+            }
+        }
+
+        impl ::std::io::Write for &$ty {
+            fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
+                self.sock.write(|s| ::std::io::Write::write(&mut &*s, buf))
+            }
+
+            fn write_vectored(
+                &mut self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.sock
+                    .write(|s| ::std::io::Write::write_vectored(&mut &*s, bufs))
+            }
+
+            fn flush(&mut self) -> ::std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        impl ::std::io::Read for $ty {
+            fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                ::std::io::Read::read(&mut &*self, buf)
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                ::std::io::Read::read_vectored(&mut &*self, bufs)
+            }
+        }
+
+        impl ::std::io::Write for $ty {
+            fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
+                ::std::io::Write::write(&mut &*self, buf)
+            }
+
+            fn write_vectored(
+                &mut self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                ::std::io::Write::write_vectored(&mut &*self, bufs)
+            }
+
+            fn flush(&mut self) -> ::std::io::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
+
+/// `set_read_timeout`, `read_timeout`, `set_write_timeout` and `write_timeout`, inherent methods with std's signatures and semantics (the std
+/// socket's own setter validates the value, so `Some(Duration::ZERO)` is `InvalidInput`).
+macro_rules! timeouts {
+    () => {
+        /// Sets the read timeout: a read (or receive) that waits longer fails with
+        /// `ErrorKind::WouldBlock` (`EAGAIN`), as std's does on Unix. `None` waits forever;
+        /// `Some(Duration::ZERO)` is an `InvalidInput` error. Inside a goroutine the wait
+        /// runs on the runtime's timers and parks only the goroutine. Shared with the
+        /// `try_clone`s of this socket.
+        pub fn set_read_timeout(
+            &self,
+            dur: Option<::std::time::Duration>,
+        ) -> ::std::io::Result<()> {
+            self.sock.get_ref().set_read_timeout(dur)?;
+            self.sock.opts().set_read_timeout(dur);
+            Ok(())
+        }
+
+        /// The read timeout (`None`: reads wait forever).
+        pub fn read_timeout(&self) -> ::std::io::Result<Option<::std::time::Duration>> {
+            Ok(self.sock.opts().read_timeout())
+        }
+
+        /// Sets the write timeout, like [`Self::set_read_timeout`] for writes (and sends).
+        pub fn set_write_timeout(
+            &self,
+            dur: Option<::std::time::Duration>,
+        ) -> ::std::io::Result<()> {
+            self.sock.get_ref().set_write_timeout(dur)?;
+            self.sock.opts().set_write_timeout(dur);
+            Ok(())
+        }
+
+        /// The write timeout (`None`: writes wait forever).
+        pub fn write_timeout(&self) -> ::std::io::Result<Option<::std::time::Duration>> {
+            Ok(self.sock.opts().write_timeout())
+        }
+    };
+}
+
+/// `set_nonblocking` with std's meaning: in non-blocking mode an operation that would wait
+/// fails with `ErrorKind::WouldBlock` instead. Shared with the `try_clone`s.
+macro_rules! nonblocking {
+    () => {
+        /// Moves the socket into or out of non-blocking mode: when on, an operation that
+        /// would wait fails with `ErrorKind::WouldBlock` at once instead of parking.
+        /// Shared with the `try_clone`s of this socket, as in std.
+        pub fn set_nonblocking(&self, nonblocking: bool) -> ::std::io::Result<()> {
+            self.sock.opts().set_nonblocking(nonblocking);
+            Ok(())
+        }
+    };
+}
