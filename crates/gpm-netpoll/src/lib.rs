@@ -26,6 +26,8 @@ mod sync;
 
 #[cfg(not(loom))]
 mod desc;
+#[cfg(all(not(loom), target_os = "linux"))]
+mod epoll;
 #[cfg(not(loom))]
 mod evented;
 #[cfg(not(loom))]

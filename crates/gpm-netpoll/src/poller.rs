@@ -22,16 +22,22 @@ use std::time::Duration;
 
 use gpm_g::GRef;
 use parking_lot::Mutex;
-use polling::{Event, Events, PollMode, Poller};
+#[cfg(not(target_os = "linux"))]
+use polling::Events;
+use polling::{Event, PollMode, Poller};
 use slab::Slab;
 
 use crate::desc::Desc;
 
 /// One runtime's netpoller.
 pub struct NetPoller {
+    // Declared (so dropped) before `wait`, whose eventfd it has registered.
     poller: Poller,
+    #[cfg(target_os = "linux")]
+    wait: crate::epoll::Wait,
     descs: Mutex<Slab<Arc<Desc>>>,
     /// The event buffer; whoever holds it is the one thread polling.
+    #[cfg(not(target_os = "linux"))]
     events: Mutex<Events>,
     /// Goroutines parked on a slot right now (Go's `netpollWaiters`).
     waiters: AtomicUsize,
@@ -62,8 +68,11 @@ impl NetPoller {
             ));
         }
         Ok(Arc::new(NetPoller {
+            #[cfg(target_os = "linux")]
+            wait: crate::epoll::Wait::new(&poller)?,
             poller,
             descs: Mutex::new(Slab::new()),
+            #[cfg(not(target_os = "linux"))]
             events: Mutex::new(Events::new()),
             waiters: AtomicUsize::new(0),
         }))
@@ -104,19 +113,44 @@ impl NetPoller {
         self.waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// Turns a batch of events into the goroutines they wake.
-    fn dispatch(&self, events: &Events, out: &mut Vec<GRef>) {
-        let descs = self.descs.lock();
-        for ev in events.iter() {
-            let Some(desc) = descs.get(ev.key) else {
-                continue;
-            };
-            if ev.readable {
-                desc.read.notify(|g| out.push(g));
+    /// Wakes the waiters of one fd's event.
+    fn dispatch(descs: &Slab<Arc<Desc>>, key: usize, r: bool, w: bool, out: &mut Vec<GRef>) {
+        let Some(desc) = descs.get(key) else {
+            return;
+        };
+        if r {
+            desc.read.notify(|g| out.push(g));
+        }
+        if w {
+            desc.write.notify(|g| out.push(g));
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn wait_events(&self, timeout: Option<Duration>, out: &mut Vec<GRef>) {
+        let mut descs = None;
+        self.wait.wait(timeout, |ev| {
+            let descs = descs.get_or_insert_with(|| self.descs.lock());
+            Self::dispatch(descs, ev.key, ev.readable, ev.writable, out);
+        });
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn wait_events(&self, timeout: Option<Duration>, out: &mut Vec<GRef>) {
+        let Some(mut events) = self.events.try_lock() else {
+            return;
+        };
+        events.clear();
+        match self.poller.wait(&mut events, timeout) {
+            Ok(0) => {}
+            Ok(_) => {
+                let descs = self.descs.lock();
+                for ev in events.iter() {
+                    Self::dispatch(&descs, ev.key, ev.readable, ev.writable, out);
+                }
             }
-            if ev.writable {
-                desc.write.notify(|g| out.push(g));
-            }
+            // Not expected from a valid instance; say so rather than spin silently.
+            Err(e) => eprintln!("gpm: netpoll wait failed: {e}"),
         }
     }
 }
@@ -127,22 +161,13 @@ impl gpm_g::Poll for NetPoller {
     }
 
     fn poll(&self, timeout: Option<Duration>, out: &mut Vec<GRef>) {
-        let Some(mut events) = self.events.try_lock() else {
-            return;
-        };
-        events.clear();
-        match self.poller.wait(&mut events, timeout) {
-            Ok(0) => {}
-            Ok(_) => self.dispatch(&events, out),
-            Err(e) => {
-                // Not expected from epoll_wait on a valid instance; report it once per
-                // occurrence rather than spin on it silently.
-                eprintln!("gpm: netpoll wait failed: {e}");
-            }
-        }
+        self.wait_events(timeout, out);
     }
 
     fn wake(&self) {
+        #[cfg(target_os = "linux")]
+        self.wait.wake();
+        #[cfg(not(target_os = "linux"))]
         let _ = self.poller.notify();
     }
 
