@@ -24,7 +24,8 @@
 //! Host names are resolved with `getaddrinfo`, which blocks the thread as in std.
 //!
 //! Files: [`TcpListener`] (`tcp_listener.rs`), [`TcpStream`] (`tcp_stream.rs`), the
-//! non-blocking connect (`connect.rs`), [`UdpSocket`] (`udp.rs`), the Unix sockets
+//! non-blocking connect (`connect.rs`), listening sockets with a deep accept queue
+//! (`listen.rs`), [`UdpSocket`] (`udp.rs`), the Unix sockets
 //! (`unix/`), and what they share: the wrapper (`sock.rs`), the shared options
 //! (`opts.rs`), address resolution (`addr.rs`), and the common trait impls (`macros.rs`).
 
@@ -33,6 +34,7 @@ mod macros;
 
 mod addr;
 mod connect;
+mod listen;
 mod opts;
 mod sock;
 mod tcp_listener;

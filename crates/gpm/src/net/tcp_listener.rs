@@ -4,6 +4,8 @@
 use std::io;
 use std::net::{self, SocketAddr, ToSocketAddrs};
 
+use super::addr::each_addr;
+use super::listen;
 use super::sock::Sock;
 use super::tcp_stream::TcpStream;
 
@@ -21,9 +23,9 @@ fd_impls!(TcpListener, net::TcpListener);
 
 impl TcpListener {
     /// Binds to `addr` (each of its addresses in turn until one binds, like std) and
-    /// listens.
+    /// listens, with the system's deepest accept queue (std asks for 128).
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        TcpListener::from_std(net::TcpListener::bind(addr)?)
+        TcpListener::from_std(each_addr(addr, listen::tcp)?)
     }
 
     /// Accepts a connection, parking the goroutine until one arrives. The stream is

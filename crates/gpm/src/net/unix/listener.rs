@@ -6,6 +6,7 @@ use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 
 use super::stream::UnixStream;
+use crate::net::listen;
 use crate::net::sock::Sock;
 
 /// A Unix stream listening socket, with the methods of [`std::os::unix::net::UnixListener`].
@@ -18,9 +19,10 @@ pub struct UnixListener {
 fd_impls!(UnixListener, net::UnixListener);
 
 impl UnixListener {
-    /// Binds to the socket file `path` (which must not exist) and listens.
+    /// Binds to the socket file `path` (which must not exist) and listens, with the
+    /// system's deepest accept queue (std asks for 128).
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::from_std(net::UnixListener::bind(path)?)
+        UnixListener::from_std(listen::unix(path.as_ref())?)
     }
 
     /// Binds to `addr` and listens.
