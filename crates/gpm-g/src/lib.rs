@@ -4,7 +4,8 @@
 //! switched out. This crate owns everything that belongs to one G and nothing about *where*
 //! it runs:
 //!
-//! - [`stack`]: mmap'd stacks with guard pages, pooled for reuse;
+//! - [`stack`]: mmap'd stacks with guard pages, pooled for reuse, new pooled ones carved out
+//!   of bigger mappings (`chunk`);
 //! - [`overflow`]: the signal handler that turns a guard-page hit into
 //!   `goroutine <id> (<name>) has overflowed its stack` and an abort;
 //! - [`state`]: the G state word and its park/ready transitions (loom-checked);
@@ -30,6 +31,7 @@
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 pub mod block;
+mod chunk;
 pub mod exec;
 mod g;
 #[cfg(loom)]

@@ -3,9 +3,11 @@
 //!
 //! # Layout
 //!
-//! Every [`Stack`] is its own anonymous private mapping
+//! A [`Stack`] from [`Stack::new`] is its own anonymous private mapping
 //! (`PROT_READ|PROT_WRITE`, `MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_STACK`), so each one
-//! can be freed (`munmap`) or reused independently:
+//! can be freed (`munmap`) or reused independently. New stacks of a [`StackPool`] with
+//! `MADV_GUARD_INSTALL` guards are instead slots of bigger such mappings, carved out and freed
+//! back by [`crate::chunk`]; each slot has exactly the layout below:
 //!
 //! ```text
 //!   limit = mapping start                                    base = mapping end
@@ -62,7 +64,10 @@
 //! # Pool
 //!
 //! [`StackPool`] keeps idle stacks of one size for reuse behind a `parking_lot` mutex, at most
-//! [`DEFAULT_MAX_IDLE`] of them by default (the rest are unmapped). An M-local cache can move
+//! [`DEFAULT_MAX_IDLE`] of them by default (the rest are freed: unmapped, or for chunk stacks
+//! given back with `MADV_DONTNEED` and returned to their chunk). When it has no idle stack it
+//! carves a new one out of a chunk (16 MiB mapped at once, guards installed with one
+//! `process_madvise`) where the guard mode is [`Guard::Madvise`], else calls [`Stack::new`]. An M-local cache can move
 //! stacks in batches with [`StackPool::get_batch`] and [`StackPool::put_batch`]. Pooled stacks
 //! keep the pages their last goroutine touched (no `madvise` per reuse, which would cost a
 //! syscall and a TLB flush at every goroutine exit); [`Stack::release_unused`] and
@@ -71,10 +76,12 @@
 use std::io;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use corosensei::stack::StackPointer;
 use parking_lot::Mutex;
+
+use crate::chunk::{self, Chunks, Slot};
 
 /// Smallest usable size of a stack: smaller requests are rounded up to this.
 pub const MIN_USABLE_SIZE: usize = 16 * 1024;
@@ -112,7 +119,8 @@ impl Guard {
     }
 }
 
-/// A goroutine stack: one private anonymous mapping, freed when dropped.
+/// A goroutine stack: a private anonymous mapping of its own, or a slot of a chunk (see
+/// [`crate::chunk`]); freed when dropped.
 pub struct Stack {
     /// Start of the mapping: the lowest address, the guard page (or red zone) first.
     map: NonNull<u8>,
@@ -120,6 +128,9 @@ pub struct Stack {
     len: usize,
     /// What guards the low end.
     guard: Guard,
+    /// The chunk this stack was carved from, if any (then `map..map + len` is one slot of it,
+    /// and dropping the stack returns the slot instead of unmapping).
+    slot: Option<Slot>,
 }
 
 // SAFETY: a `Stack` exclusively owns its mapping (nobody else holds the address), and mapped
@@ -185,6 +196,7 @@ impl Stack {
             map,
             len,
             guard: Guard::Canary,
+            slot: None,
         };
         if want == Guard::Madvise
             && madv_guard_supported()
@@ -207,6 +219,37 @@ impl Stack {
         // read-write mapping, and page-aligned.
         unsafe { canary_ptr(map, page).write(CANARY) };
         Ok(stack)
+    }
+
+    /// A stack on the chunk slot `map..map + len`, whose first page is a `MADV_GUARD_INSTALL`
+    /// guard.
+    pub(crate) fn from_slot(map: NonNull<u8>, len: usize, slot: Slot) -> Stack {
+        Stack {
+            map,
+            len,
+            guard: Guard::Madvise,
+            slot: Some(slot),
+        }
+    }
+
+    /// Takes a chunk stack apart without freeing it (its start, length and slot, for
+    /// [`chunk::free_stacks`]); any other stack comes back unchanged.
+    pub(crate) fn into_slot(mut self) -> Result<(NonNull<u8>, usize, Slot), Stack> {
+        match self.slot.take() {
+            Some(slot) => {
+                let parts = (self.map, self.len, slot);
+                // Nothing else to free: a chunk stack has no mapping or mprotect budget of
+                // its own.
+                std::mem::forget(self);
+                Ok(parts)
+            }
+            None => Err(self),
+        }
+    }
+
+    /// Whether this stack is a slot of a chunk rather than a mapping of its own.
+    pub fn is_chunked(&self) -> bool {
+        self.slot.is_some()
     }
 
     /// Usable bytes between the guard page and the base (a multiple of the page size).
@@ -279,6 +322,9 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            return chunk::free_one(self.map, self.len, slot);
+        }
         let addr = self.map.as_ptr().cast::<libc::c_void>();
         // SAFETY: we own the mapping and nothing refers to it once the stack is dropped (a
         // coroutine owns its stack for as long as it may run on it).
@@ -301,6 +347,7 @@ impl std::fmt::Debug for Stack {
             .field("limit", &self.map.as_ptr())
             .field("len", &self.len)
             .field("guard", &self.guard)
+            .field("chunked", &self.slot.is_some())
             .finish()
     }
 }
@@ -336,7 +383,7 @@ fn too_big() -> io::Error {
 }
 
 /// The system page size, asked once.
-fn page_size() -> usize {
+pub(crate) fn page_size() -> usize {
     static PAGE: AtomicUsize = AtomicUsize::new(0);
     let p = PAGE.load(Ordering::Relaxed);
     if p != 0 {
@@ -410,6 +457,12 @@ pub fn mprotect_guard_budget() -> usize {
     })
 }
 
+/// How many chunks of pooled stacks (see [`crate::chunk`]) this process has mapped right now,
+/// for tests and diagnostics.
+pub fn mapped_chunks() -> usize {
+    chunk::mapped_chunks()
+}
+
 /// Live stacks with an `mprotect` guard page right now.
 pub fn mprotect_guards_live() -> usize {
     MPROTECT_LIVE.load(Ordering::Relaxed)
@@ -439,6 +492,8 @@ pub struct StackPool {
     usable: usize,
     max_idle: usize,
     idle: Mutex<Vec<Stack>>,
+    /// Where new stacks are carved from, if chunks apply (see [`crate::chunk`]).
+    chunks: Option<Arc<Chunks>>,
 }
 
 impl StackPool {
@@ -457,6 +512,7 @@ impl StackPool {
             usable,
             max_idle,
             idle: Mutex::new(Vec::new()),
+            chunks: Chunks::new(usable),
         }
     }
 
@@ -471,10 +527,17 @@ impl StackPool {
         self.idle.lock().len()
     }
 
-    /// An idle stack, or a new one if the pool is empty.
+    /// An idle stack, or a new one if the pool is empty: carved from a chunk where chunks
+    /// apply (falling back to a mapping of its own if a chunk cannot be mapped), else
+    /// [`Stack::new`].
     pub fn get(&self) -> io::Result<Stack> {
         if let Some(s) = self.idle.lock().pop() {
             return Ok(s);
+        }
+        if let Some(chunks) = &self.chunks {
+            if let Ok(s) = chunks.alloc() {
+                return Ok(s);
+            }
         }
         Stack::new(self.size)
     }
@@ -514,13 +577,23 @@ impl StackPool {
         let from = stacks.len() - room;
         idle.extend(stacks.drain(from..));
         drop(idle);
-        stacks.clear();
+        if !stacks.is_empty() {
+            chunk::free_stacks(std::mem::take(stacks));
+        }
     }
 
     /// Frees every idle stack; returns how many.
     pub fn trim(&self) -> usize {
         let idle = std::mem::take(&mut *self.idle.lock());
-        idle.len()
+        let n = idle.len();
+        chunk::free_stacks(idle);
+        n
+    }
+}
+
+impl Drop for StackPool {
+    fn drop(&mut self) {
+        chunk::free_stacks(std::mem::take(self.idle.get_mut()));
     }
 }
 

@@ -235,6 +235,188 @@ fn pool_batches_and_idle_cap() {
     assert_eq!(pool.idle(), 0);
 }
 
+/// Whether this process's pools carve their stacks out of chunks (the default guard is
+/// `MADV_GUARD_INSTALL`).
+fn chunks_apply() -> bool {
+    stack::guard_mode() == Guard::Madvise
+}
+
+/// Writes `v` to the top word of `s` (its first page touched) and returns its address.
+fn poke_top(s: &Stack, v: u64) -> usize {
+    let addr = s.base().get() - 8;
+    // SAFETY: the top word of the usable range of a stack we own and no coroutine runs on.
+    unsafe { (addr as *mut u64).write_volatile(v) };
+    addr
+}
+
+fn peek(addr: usize) -> u64 {
+    // SAFETY: callers pass the top word of a live stack they own (see `poke_top`).
+    unsafe { (addr as *const u64).read_volatile() }
+}
+
+#[test]
+fn pool_carves_chunks_and_reuses_freed_slots() {
+    let _g = serial();
+    if !chunks_apply() {
+        eprintln!(
+            "skipped: stacks are not chunked here (guard mode {:?})",
+            stack::guard_mode()
+        );
+        return;
+    }
+    const SLOTS: usize = 64; // 64 KiB stacks: 64 slots per chunk
+    let chunks0 = stack::mapped_chunks();
+    // Keeps no idle stacks: every stack given back is freed to its chunk.
+    let pool = StackPool::with_max_idle(64 * 1024, 0);
+    let stacks: Vec<Stack> = (0..100).map(|_| pool.get().unwrap()).collect();
+    assert_eq!(
+        stack::mapped_chunks(),
+        chunks0 + 2,
+        "100 stacks, two chunks"
+    );
+    for s in &stacks {
+        assert!(s.is_chunked());
+        assert_eq!(s.guard(), Guard::Madvise);
+        assert_eq!(s.usable_size(), 64 * 1024);
+        let limit = s.limit().get();
+        assert_eq!(s.guard_range(), Some((limit, limit + PAGE)));
+    }
+    // Slots of one chunk lie side by side: each stack's guard right above the previous base.
+    let adjacent = stacks
+        .windows(2)
+        .filter(|w| w[1].limit().get() == w[0].base().get())
+        .count();
+    assert!(
+        adjacent >= 100 - 100 / SLOTS - 1,
+        "{adjacent} adjacent pairs"
+    );
+
+    // Run a coroutine on each; then dirty the top word and give them all back.
+    let mut addrs = Vec::new();
+    for (i, s) in stacks.into_iter().enumerate() {
+        let mut co = Coroutine::with_stack(s, move |_: &Yielder<(), ()>, ()| black_box(i));
+        assert_eq!(co.resume(()), CoroutineResult::Return(i));
+        let s = co.into_stack();
+        addrs.push(poke_top(&s, 0xdead_beef));
+        pool.put(s);
+    }
+    assert_eq!(pool.idle(), 0);
+    assert_eq!(
+        stack::mapped_chunks(),
+        chunks0 + 2,
+        "free chunks stay as spares (two)"
+    );
+
+    // The same slots come back, their pages given back in between (they read as zero).
+    let again: Vec<Stack> = (0..100).map(|_| pool.get().unwrap()).collect();
+    assert_eq!(stack::mapped_chunks(), chunks0 + 2, "no new chunk");
+    let mut old = addrs.clone();
+    let mut new: Vec<usize> = again.iter().map(|s| s.base().get() - 8).collect();
+    old.sort_unstable();
+    new.sort_unstable();
+    assert_eq!(
+        old, new,
+        "freed slots are reused before a new chunk is mapped"
+    );
+    assert!(
+        new.iter().all(|&a| peek(a) == 0),
+        "a freed slot's pages were given back"
+    );
+    drop(again);
+    drop(pool);
+    assert_eq!(
+        stack::mapped_chunks(),
+        chunks0,
+        "pool and stacks gone: chunks unmapped"
+    );
+}
+
+#[test]
+fn free_chunks_beyond_the_spares_are_unmapped() {
+    let _g = serial();
+    if !chunks_apply() {
+        eprintln!("skipped: stacks are not chunked here");
+        return;
+    }
+    const SLOTS: usize = 64;
+    let chunks0 = stack::mapped_chunks();
+    let pool = StackPool::with_max_idle(64 * 1024, 0);
+    let mut stacks: Vec<Stack> = (0..5 * SLOTS).map(|_| pool.get().unwrap()).collect();
+    assert_eq!(stack::mapped_chunks(), chunks0 + 5);
+    // One stack of the third chunk stays alive: that chunk stays mapped however many are free.
+    let keep = stacks.swap_remove(2 * SLOTS + 7);
+    // Given back one by one (put) and as a batch (put_batch beyond the idle cap).
+    let mut half = stacks.split_off(stacks.len() / 2);
+    for s in stacks {
+        pool.put(s);
+    }
+    pool.put_batch(&mut half);
+    assert!(half.is_empty());
+    assert_eq!(
+        stack::mapped_chunks(),
+        chunks0 + 1 + 2,
+        "the chunk in use plus two spares"
+    );
+    // A stack outlives its pool: it still works, and returns its slot when dropped.
+    drop(pool);
+    assert_eq!(stack::mapped_chunks(), chunks0 + 3);
+    let mut co = Coroutine::with_stack(keep, |_: &Yielder<u32, ()>, x: u32| x + 1);
+    assert_eq!(co.resume(1), CoroutineResult::Return(2));
+    drop(co.into_stack());
+    assert_eq!(stack::mapped_chunks(), chunks0, "all chunks unmapped");
+}
+
+#[test]
+fn pool_trim_and_drop_free_chunked_stacks() {
+    let _g = serial();
+    let chunks0 = stack::mapped_chunks();
+    let pool = StackPool::new(16 * 1024);
+    // Keep the first stack of every chunk, so that no chunk becomes free.
+    let mut held = Vec::new();
+    let mut rest = Vec::new();
+    for i in 0..3000 {
+        let s = pool.get().unwrap();
+        if i % 64 == 0 {
+            held.push(s);
+        } else {
+            rest.push(s);
+        }
+    }
+    let tops: Vec<usize> = rest.iter().map(|s| poke_top(s, 7)).collect();
+    let n = rest.len();
+    pool.put_batch(&mut rest);
+    assert_eq!(pool.idle(), 1024, "the default idle cap; the rest is freed");
+    assert_eq!(pool.trim(), 1024);
+    let again: Vec<Stack> = (0..n).map(|_| pool.get().unwrap()).collect();
+    if chunks_apply() {
+        assert_eq!(stack::mapped_chunks(), chunks0 + 3000_usize.div_ceil(64));
+        let mut a: Vec<usize> = again.iter().map(|s| s.base().get() - 8).collect();
+        a.sort_unstable();
+        let mut t = tops.clone();
+        t.sort_unstable();
+        assert_eq!(a, t, "the same slots");
+        assert!(a.iter().all(|&a| peek(a) == 0), "pages given back");
+    }
+    let mut again = again;
+    pool.put_batch(&mut again);
+    drop(held);
+    drop(pool); // frees the idle stacks, and with them every chunk
+    assert_eq!(stack::mapped_chunks(), chunks0);
+}
+
+#[test]
+fn hundred_thousand_live_pooled_stacks() {
+    let _g = serial();
+    let pool = StackPool::new(256 * 1024);
+    let vmas0 = vma_count();
+    let kinds = hundred_thousand("pooled", || pool.get().unwrap());
+    if chunks_apply() {
+        assert!(kinds.iter().all(|g| *g == Guard::Madvise));
+        let vmas = vma_count();
+        eprintln!("pooled: VMAs {vmas0} -> {vmas} after the stacks are gone");
+    }
+}
+
 /// Allocates 100,000 stacks with `make`, runs a tiny coroutine on each (which touches its top
 /// page), keeps them all alive, and reports RSS and VMAs per stack. Callers hold `SERIAL`.
 fn hundred_thousand(label: &str, make: impl Fn() -> Stack) -> Vec<Guard> {
@@ -387,7 +569,20 @@ fn overflow_child(id: u64, name: Option<&'static str>) {
     overflow::ensure_altstack();
     // Go through the pool and release_unused first: guards must survive both.
     let pool = StackPool::new(64 * 1024);
+    // GPM_HOLD_STACKS=n: overflow the stack carved after n others (an inner slot of a chunk).
+    let held: Vec<Stack> = (0..std::env::var("GPM_HOLD_STACKS").map_or(0, |n| n.parse().unwrap()))
+        .map(|_| pool.get().unwrap())
+        .collect();
     let mut stack = pool.get().unwrap();
+    if stack::guard_mode() == Guard::Madvise {
+        assert!(
+            stack.is_chunked(),
+            "pooled madvise-guarded stacks come from chunks"
+        );
+        if let Some(below) = held.last() {
+            assert_eq!(below.base().get(), stack.limit().get(), "the slot below");
+        }
+    }
     stack.release_unused().unwrap();
     pool.put(stack);
     let stack = pool.get().unwrap();
@@ -403,6 +598,7 @@ fn overflow_child(id: u64, name: Option<&'static str>) {
         name_len: name.map_or(0, str::len),
     }));
     let mut co = Coroutine::with_stack(stack, |_: &Yielder<(), ()>, ()| recurse(0));
+    black_box(&held);
     overflow::set_running(running);
     let r = co.resume(());
     overflow::set_running(std::ptr::null());
@@ -436,6 +632,23 @@ fn overflow_on_default_guard_is_reported() {
         &[("GPM_EXPECT_GUARD", expect)],
     );
     assert_overflow_report(&out, "goroutine 7 (deep) has overflowed its stack");
+}
+
+#[test]
+fn overflow_on_inner_chunk_slot_is_reported() {
+    if is_child() {
+        return overflow_child(9, Some("inner"));
+    }
+    let expect = if stack::madv_guard_supported() {
+        "Madvise"
+    } else {
+        "Mprotect"
+    };
+    let out = run_child(
+        "overflow_on_inner_chunk_slot_is_reported",
+        &[("GPM_EXPECT_GUARD", expect), ("GPM_HOLD_STACKS", "5")],
+    );
+    assert_overflow_report(&out, "goroutine 9 (inner) has overflowed its stack");
 }
 
 #[test]
