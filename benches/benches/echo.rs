@@ -438,6 +438,11 @@ struct RunResult {
     /// CPU seconds other processes (alive at both ends of the window) used in it: what
     /// disturbed the run.
     other_cpu: f64,
+    /// Idle (and iowait) CPU seconds of the whole machine in the window: capacity nobody
+    /// used, e.g. a server whose workers slept while connections waited.
+    idle_cpu: f64,
+    /// CPU seconds the hypervisor gave to other guests (steal) in the window.
+    steal_cpu: f64,
     /// Round trips per server CPU-second in the window.
     per_cpu: f64,
     /// Fewest round trips of any connection, over the mean (1.0 = perfectly fair).
@@ -559,7 +564,23 @@ fn cpu_seconds(pid: &str) -> f64 {
     (tick(11) + tick(12)) / USER_HZ
 }
 
-/// utime + stime in clock ticks of every process but `skip`, by pid.
+/// The machine's idle + iowait and steal CPU seconds since boot (`/proc/stat`).
+fn machine_idle_steal() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().map_or(f64::NAN, |t| t as f64 / USER_HZ))
+        .collect();
+    // user nice system idle iowait irq softirq steal ...
+    let field = |i: usize| ticks.get(i).copied().unwrap_or(f64::NAN);
+    (field(3) + field(4), field(7))
+}
+
+/// utime + stime in seconds of every process but `skip`, by pid.
 fn other_processes_ticks(skip: [u32; 2]) -> Vec<(u32, f64)> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -635,6 +656,7 @@ fn run_once(name: &str, threads: usize, measure: Duration) -> Result<(RunResult,
             .sum()
     };
     thread::sleep(WARM_UP);
+    let (i0, st0) = machine_idle_steal();
     let (n0, s0, c0, m0, t0) = (
         total(),
         cpu_seconds(&pid),
@@ -650,6 +672,7 @@ fn run_once(name: &str, threads: usize, measure: Duration) -> Result<(RunResult,
         other_processes_ticks(ours),
         Instant::now(),
     );
+    let (i1, st1) = machine_idle_steal();
     stop.store(true, Ordering::Relaxed);
     let mut per_conn = Vec::with_capacity(CONNECTIONS);
     let mut failure = None;
@@ -679,6 +702,8 @@ fn run_once(name: &str, threads: usize, measure: Duration) -> Result<(RunResult,
         server_cpu: s1 - s0,
         per_cpu: (n1 - n0) as f64 / (s1 - s0),
         other_cpu: other_processes_cpu(&m0, &m1),
+        idle_cpu: i1 - i0,
+        steal_cpu: st1 - st0,
         client_cpu: c1 - c0,
         fairness: if mean > 0.0 { fewest / mean } else { f64::NAN },
     };
@@ -727,8 +752,9 @@ fn orchestrate(cfg: &Config, servers: &[&str]) {
             match run_once(name, threads, measure) {
                 Ok((r, stderr)) => {
                     eprintln!(
-                        "{:.0} req/s over {:.3} s; CPU-s: server {:.2}, client {:.2}, others {:.2}",
-                        r.rps, r.window, r.server_cpu, r.client_cpu, r.other_cpu
+                        "{:.0} req/s over {:.3} s; CPU-s: server {:.2}, client {:.2}, others {:.2}, \
+                         idle {:.2}, steal {:.2}",
+                        r.rps, r.window, r.server_cpu, r.client_cpu, r.other_cpu, r.idle_cpu, r.steal_cpu
                     );
                     if !stderr.is_empty() {
                         row.stderr.push(stderr);
@@ -776,6 +802,7 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
             "k req/CPU-s",
             "client CPU-s",
             "others CPU-s",
+            "idle CPU-s",
             "fairness",
         ],
     );
@@ -806,6 +833,7 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
             format!("{:.0}", per_cpu / 1e3),
             format!("{:.2}", med(r, |x| x.client_cpu)),
             format!("{:.2}", med(r, |x| x.other_cpu)),
+            format!("{:.2}", med(r, |x| x.idle_cpu)),
             format!("{:.2}", med(r, |x| x.fairness)),
         ]);
     }
@@ -820,8 +848,9 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
     );
     t.note(
         "others CPU-s: what other processes used meanwhile (more than ~0.1 means the run \
-         was disturbed); fairness: the slowest connection's round trips over the mean; \
-         kernel softirq time (loopback TCP) is charged to no process and not shown",
+         was disturbed); idle CPU-s: the machine's unused CPU (a server that keeps up \
+         with the load leaves little: a large figure means both sides were waiting); \
+         fairness: the slowest connection's round trips over the mean",
     );
     for n in notes {
         t.note(n);
