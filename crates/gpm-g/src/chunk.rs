@@ -42,7 +42,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::stack::{page_size, Guard, Stack, MADV_GUARD_INSTALL};
+use crate::stack::{map_stack_memory, page_size, Guard, Stack, MADV_GUARD_INSTALL};
 
 /// Address space one chunk spans at most: 63 default (256 KiB) stacks and their guards.
 pub(crate) const CHUNK_BYTES: usize = 16 << 20;
@@ -200,29 +200,15 @@ impl Chunks {
     fn map_chunk(&self) -> io::Result<usize> {
         let page = page_size();
         let len = self.slot_len * self.slots;
-        // SAFETY: an anonymous mapping at an address of the kernel's choosing does not touch
-        // any existing memory; the result is checked below.
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
-                -1,
-                0,
-            )
-        };
-        if map == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let base = map as usize;
+        let map = map_stack_memory(len)?;
+        let base = map.as_ptr() as usize;
         let guards: Vec<(usize, usize)> = (0..self.slots)
             .map(|i| (base + i * self.slot_len, page))
             .collect();
         // SAFETY: the guard pages of our own fresh mapping; nothing lives there yet.
         if let Err(e) = unsafe { advise(&guards, MADV_GUARD_INSTALL) } {
             // SAFETY: the fresh mapping is ours and nothing uses it.
-            unsafe { libc::munmap(map, len) };
+            unsafe { libc::munmap(map.as_ptr().cast(), len) };
             return Err(e);
         }
         MAPPED.fetch_add(1, Ordering::Relaxed);

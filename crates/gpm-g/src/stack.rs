@@ -174,22 +174,7 @@ impl Stack {
         let page = page_size();
         let usable = usable_size_for(size)?;
         let len = usable.checked_add(page).ok_or_else(too_big)?;
-        // SAFETY: an anonymous mapping at an address of the kernel's choosing does not touch
-        // any existing memory; the result is checked below.
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
-                -1,
-                0,
-            )
-        };
-        if map == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let map = NonNull::new(map.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave 0"))?;
+        let map = map_stack_memory(len)?;
         // From here on `Drop` unmaps the stack if we bail out; `Canary` means "nothing to
         // undo" until the guard is settled.
         let mut stack = Stack {
@@ -366,6 +351,27 @@ pub unsafe fn canary_ok(addr: usize) -> bool {
 }
 
 /// The canary word: the lowest usable word, just above the guard page / red zone.
+/// Maps `len` bytes of lazily committed stack memory (private, anonymous, no swap
+/// reservation, no transparent huge pages), for one stack or a chunk of them.
+pub(crate) fn map_stack_memory(len: usize) -> io::Result<NonNull<u8>> {
+    // SAFETY: an anonymous mapping at an address of the kernel's choosing does not touch
+    // any existing memory; the result is checked below.
+    let map = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if map == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    NonNull::new(map.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave 0"))
+}
+
 fn canary_ptr(map: NonNull<u8>, page: usize) -> *mut u64 {
     map.as_ptr().wrapping_add(page).cast::<u64>()
 }
