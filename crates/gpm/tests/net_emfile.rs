@@ -128,7 +128,10 @@ fn accept_out_of_fds_returns_the_error_and_recovers() {
             // SAFETY: kill(2) on our own child's pid; it is not reaped until the waiting
             // thread sees it die, so the pid cannot have been reused.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("the child hung: {:?}", rx.recv().map(|o| o.map(|o| o.stdout)));
+            panic!(
+                "the child hung: {:?}",
+                rx.recv().map(|o| o.map(|o| o.stdout))
+            );
         }
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
