@@ -4,15 +4,11 @@
 
 use std::io::{ErrorKind, Read, Write};
 
-use gpm::net::{TcpListener, TcpStream};
+use gpm::net::TcpStream;
 use socket2::SockRef;
 
-fn pair() -> (TcpStream, TcpStream) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (s, _) = l.accept().unwrap();
-    (c, s)
-}
+mod net_common;
+use net_common::pair;
 
 fn reset(s: TcpStream) {
     SockRef::from(&s)

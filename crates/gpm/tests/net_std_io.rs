@@ -5,18 +5,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::Shutdown;
 
-use gpm::net::{TcpListener, TcpStream};
-
-fn rt(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
-
-fn pair() -> (TcpStream, TcpStream) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (s, _) = l.accept().unwrap();
-    (c, s)
-}
+mod net_common;
+use net_common::{pair, rt};
 
 #[test]
 fn buf_reader_lines_over_a_tcp_stream() {

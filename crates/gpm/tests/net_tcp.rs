@@ -10,19 +10,8 @@ use std::time::Duration;
 
 use gpm::net::{TcpListener, TcpStream};
 
-fn rt(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
-
-/// A connected (client, server) pair on 127.0.0.1.
-fn pair() -> (TcpStream, TcpStream) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (s, peer) = l.accept().unwrap();
-    assert_eq!(peer, c.local_addr().unwrap());
-    assert_eq!(s.peer_addr().unwrap(), c.local_addr().unwrap());
-    (c, s)
-}
+mod net_common;
+use net_common::{pair, rt};
 
 fn is_nonblocking(fd: i32) -> bool {
     // SAFETY: F_GETFL on an fd the test owns; no memory is passed.

@@ -6,21 +6,13 @@
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use gpm::net::{TcpListener, TcpStream};
+use gpm::net::TcpStream;
 use socket2::SockRef;
 
+mod net_common;
+use net_common::{pair, rt};
+
 const SHORT: Duration = Duration::from_millis(30);
-
-fn pair() -> (TcpStream, TcpStream) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    let (s, _) = l.accept().unwrap();
-    (c, s)
-}
-
-fn rt(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
 
 fn read_times_out(s: &TcpStream) {
     s.set_read_timeout(Some(SHORT)).unwrap();

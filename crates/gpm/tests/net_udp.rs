@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use gpm::net::UdpSocket;
 
-fn rt(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
+mod net_common;
+use net_common::rt;
 
 #[test]
 fn send_to_and_recv_from_between_goroutines() {

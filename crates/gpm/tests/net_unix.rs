@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use gpm::net::unix::{UnixDatagram, UnixListener, UnixStream};
 
-fn rt(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
+mod net_common;
+use net_common::rt;
 
 /// A fresh directory for socket files, removed on drop.
 struct TempDir(PathBuf);

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use gpm_netpoll::Evented;
 
-fn rt(procs: usize) -> gpm::Runtime {
-    gpm::Runtime::builder().procs(procs).build().unwrap()
-}
+mod net_common;
+use net_common::rt;
 
 #[test]
 fn goroutine_waits_for_data_without_blocking_its_m() {
