@@ -365,14 +365,26 @@ impl M<'_> {
         if !poller.has_waiters() || s.polling.load(Ordering::Relaxed) {
             return false;
         }
-        let mut ready = self.polled.take();
-        poller.poll(Some(Duration::ZERO), &mut ready);
+        let ready = self.netpoll(&**poller, Some(Duration::ZERO));
         let found = !ready.is_empty();
+        self.ready_polled(ready);
+        found
+    }
+
+    /// One poll, into the M's reused buffer.
+    fn netpoll(&self, poller: &dyn gpm_g::Poll, timeout: Option<Duration>) -> Vec<GRef> {
+        let mut ready = self.polled.take();
+        poller.poll(timeout, &mut ready);
+        ready
+    }
+
+    /// Readies what a poll returned (onto our P, or the global queue without one) and
+    /// keeps the buffer.
+    fn ready_polled(&self, mut ready: Vec<GRef>) {
         for g in ready.drain(..) {
             gpm_g::ready_fifo(&g);
         }
         self.polled.set(ready);
-        found
     }
 
     /// The sleeper's wait when the runtime has a poller: blocks in it until `until` (a
@@ -381,9 +393,8 @@ impl M<'_> {
     fn netpoll_sleep(&mut self, poller: &dyn gpm_g::Poll, until: Option<Instant>) -> bool {
         let s = self.sched;
         let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
-        let mut ready = self.polled.take();
         s.polling.store(true, Ordering::SeqCst);
-        poller.poll(timeout, &mut ready);
+        let ready = self.netpoll(poller, timeout);
         s.polling.store(false, Ordering::SeqCst);
         let mut took_p = false;
         if !ready.is_empty() {
@@ -392,10 +403,7 @@ impl M<'_> {
                 took_p = true;
             }
         }
-        for g in ready.drain(..) {
-            gpm_g::ready_fifo(&g);
-        }
-        self.polled.set(ready);
+        self.ready_polled(ready);
         took_p
     }
 
