@@ -25,6 +25,8 @@ pub(crate) struct Ready {
     pub(crate) key: usize,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
+    /// The peer shut down its side, or the fd hung up or has an error.
+    pub(crate) hup: bool,
 }
 
 /// The waiting side of one epoll instance.
@@ -61,6 +63,28 @@ impl Wait {
             no_pwait2: AtomicBool::new(false),
             buf: parking_lot::Mutex::new(Vec::with_capacity(BATCH)),
         })
+    }
+
+    /// Adds `EPOLLRDHUP` to the interest of `fd`, registered by `polling` (which has no
+    /// such flag) edge-triggered for both directions under `key`. The hang-up bit is what
+    /// makes it safe to skip the read after a short read (see `Slot::is_drained`).
+    pub(crate) fn watch_hangup(&self, fd: RawFd, key: usize) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: (libc::EPOLLIN
+                | libc::EPOLLOUT
+                | libc::EPOLLRDHUP
+                | libc::EPOLLHUP
+                | libc::EPOLLERR
+                | libc::EPOLLPRI
+                | libc::EPOLLET) as u32,
+            u64: key as u64,
+        };
+        // SAFETY: `ev` is a valid epoll_event for the duration of the call; `fd` is
+        // registered on our epoll instance (the caller just added it).
+        if unsafe { libc::epoll_ctl(self.epfd, libc::EPOLL_CTL_MOD, fd, &mut ev) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// Makes the current or next [`Wait::wait`] return.
@@ -111,6 +135,7 @@ impl Wait {
                 readable: bits & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI)
                     != 0,
                 writable: bits & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0,
+                hup: bits & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0,
             });
         }
     }

@@ -98,7 +98,33 @@ impl<T: AsRawFd> Evented<T> {
         timeout: Option<Duration>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
-        self.io_with(Dir::Read, timeout, op)
+        self.io_with(Dir::Read, timeout, op, |_| false)
+    }
+
+    /// [`Evented::read_with`] for a stream socket's read into `len` bytes of buffer. A read
+    /// that returns fewer (but some) bytes drained the socket, so the next call waits for an
+    /// event without first trying a read that could only say `WouldBlock`: one system call
+    /// fewer per message of a request/response protocol, as in tokio. A hang-up seen by the
+    /// poller voids this (an end-of-file is still to be read). Only for reads that consume
+    /// what they return (not `peek`), on stream sockets; on Linux, where the poller reports
+    /// hang-ups.
+    pub fn read_stream(
+        &self,
+        timeout: Option<Duration>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.io_with(Dir::Read, timeout, op, |&n| n > 0 && n < len)
+    }
+
+    /// Like [`Evented::read_stream`] for writes: a short write filled the send buffer.
+    pub fn write_stream(
+        &self,
+        timeout: Option<Duration>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.io_with(Dir::Write, timeout, op, |&n| n > 0 && n < len)
     }
 
     /// Like [`Evented::read_with`], waiting for writability.
@@ -107,25 +133,45 @@ impl<T: AsRawFd> Evented<T> {
         timeout: Option<Duration>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
-        self.io_with(Dir::Write, timeout, op)
+        self.io_with(Dir::Write, timeout, op, |_| false)
     }
 
+    /// The retry loop. `short(&r)` says a successful result drained (or filled) the
+    /// kernel buffer, see [`Evented::read_stream`].
     fn io_with<R>(
         &self,
         dir: Dir,
         timeout: Option<Duration>,
         mut op: impl FnMut(&T) -> io::Result<R>,
+        short: impl Fn(&R) -> bool,
     ) -> io::Result<R> {
         let io = self.get_ref();
         let mut until = None;
+        let mut first = true;
         loop {
             // Readiness seen from here on is news to this attempt (see `slot`). Before the
             // fd is registered the count is 0, and registering reports current readiness.
-            let seen = self.reg.get().map_or(0, |r| r.desc.slot(dir).seq());
-            match op(io) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                done => return done,
+            let slot = self.reg.get().map(|r| r.desc.slot(dir));
+            let seen = slot.map_or(0, |s| s.seq());
+            // Known drained since the last event: go straight to waiting. Only before the
+            // first wait: a wait that ends in `poll(2)` (a thread) is level-triggered and
+            // does not move `seq`, so after any wait the loop tries the I/O.
+            let skip = first && slot.is_some_and(|s| s.is_drained(seen));
+            first = false;
+            if !skip {
+                match op(io) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(r) => {
+                        if cfg!(target_os = "linux") && short(&r) {
+                            if let Some(s) = slot {
+                                s.mark_drained(seen);
+                            }
+                        }
+                        return Ok(r);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             // The deadline is taken at the first would-block, so the fast path never reads
             // the clock.

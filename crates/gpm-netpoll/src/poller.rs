@@ -91,6 +91,14 @@ impl NetPoller {
             self.poller
                 .add_with_mode(fd, Event::all(key), PollMode::Edge)?
         };
+        #[cfg(target_os = "linux")]
+        if let Err(e) = self.wait.watch_hangup(fd, key) {
+            let _ = self.poller.delete(
+                // SAFETY: the fd is open (our caller keeps it so) and was just added.
+                unsafe { BorrowedFd::borrow_raw(fd) },
+            );
+            return Err(e);
+        }
         entry.insert(desc.clone());
         Ok(desc)
     }
@@ -114,10 +122,19 @@ impl NetPoller {
     }
 
     /// Wakes the waiters of one fd's event.
-    fn dispatch(descs: &Slab<Arc<Desc>>, key: usize, r: bool, w: bool, out: &mut Vec<GRef>) {
+    fn dispatch(
+        descs: &Slab<Arc<Desc>>,
+        key: usize,
+        (r, w, hup): (bool, bool, bool),
+        out: &mut Vec<GRef>,
+    ) {
         let Some(desc) = descs.get(key) else {
             return;
         };
+        if hup {
+            desc.read.hang_up();
+            desc.write.hang_up();
+        }
         if r {
             desc.read.notify(|g| out.push(g));
         }
@@ -131,7 +148,7 @@ impl NetPoller {
         let mut descs = None;
         self.wait.wait(timeout, |ev| {
             let descs = descs.get_or_insert_with(|| self.descs.lock());
-            Self::dispatch(descs, ev.key, ev.readable, ev.writable, out);
+            Self::dispatch(descs, ev.key, (ev.readable, ev.writable, ev.hup), out);
         });
     }
 
@@ -146,7 +163,8 @@ impl NetPoller {
             Ok(_) => {
                 let descs = self.descs.lock();
                 for ev in events.iter() {
-                    Self::dispatch(&descs, ev.key, ev.readable, ev.writable, out);
+                    // No hang-up bit here: without it `Evented` never skips a read.
+                    Self::dispatch(&descs, ev.key, (ev.readable, ev.writable, false), out);
                 }
             }
             // Not expected from a valid instance; say so rather than spin silently.

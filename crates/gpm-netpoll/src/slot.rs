@@ -44,7 +44,7 @@
 
 use std::marker::PhantomData;
 
-use crate::sync::{AtomicUsize, Mutex, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
 
 const EMPTY: usize = 0;
 const LIST: usize = 1;
@@ -81,6 +81,14 @@ impl Token for gpm_g::GRef {
 pub struct Slot<T: Token> {
     word: AtomicUsize,
     seq: AtomicUsize,
+    /// `s + 1` if a stream read (or write) that started at `seq == s` came back short: the
+    /// kernel buffer was drained (or filled), so until `seq` moves another attempt is sure
+    /// to say `WouldBlock`. 0: no such knowledge.
+    drained: AtomicUsize,
+    /// Sticky: the poller saw a hang-up or error (`EPOLLRDHUP`, `EPOLLHUP`, `EPOLLERR`).
+    /// A drained socket whose peer has shut down still has an end-of-file (or an error) to
+    /// report, and no new event will announce it, so `drained` no longer counts.
+    hup: AtomicBool,
     list: Mutex<Vec<T>>,
     _tokens: PhantomData<T>,
 }
@@ -104,6 +112,8 @@ impl<T: Token> Slot<T> {
         Slot {
             word: AtomicUsize::new(EMPTY),
             seq: AtomicUsize::new(0),
+            drained: AtomicUsize::new(0),
+            hup: AtomicBool::new(false),
             list: Mutex::new(Vec::new()),
             _tokens: PhantomData,
         }
@@ -113,6 +123,27 @@ impl<T: Token> Slot<T> {
     pub fn seq(&self) -> usize {
         // Acquire: the I/O attempt after this sees what the notifier saw.
         self.seq.load(Ordering::Acquire)
+    }
+
+    /// Records that an attempt begun at `seen` drained the kernel buffer (a short stream
+    /// read) or filled it (a short stream write), as tokio clears readiness after a short
+    /// read: with edge-triggered events, later data produces a new event, which moves `seq`
+    /// and voids this.
+    pub fn mark_drained(&self, seen: usize) {
+        self.drained.store(seen.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// True if [`Slot::mark_drained`] was recorded at `seen`, `seen` is still current and no
+    /// hang-up was seen: an attempt now could only say `WouldBlock`, so the caller may wait
+    /// at once.
+    pub fn is_drained(&self, seen: usize) -> bool {
+        self.drained.load(Ordering::Relaxed) == seen.wrapping_add(1)
+            && !self.hup.load(Ordering::Acquire)
+    }
+
+    /// The poller saw a hang-up or error on the fd (before it calls [`Slot::notify`]).
+    pub fn hang_up(&self) {
+        self.hup.store(true, Ordering::Release);
     }
 
     /// Registers `w` to be woken by the next readiness, unless readiness arrived since

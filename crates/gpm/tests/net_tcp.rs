@@ -349,3 +349,27 @@ fn a_goroutine_blocked_in_read_does_not_stop_its_p() {
         assert_eq!(&reader.join().unwrap(), b"hello");
     });
 }
+
+#[test]
+fn end_of_file_after_a_short_read_is_not_skipped() {
+    // A short read marks the socket drained, so the next read waits for an event instead
+    // of trying. When the peer's FIN came with the data, that event was already reported:
+    // the hang-up bit must make the next read try, and return end-of-file, not park for
+    // ever. One P: the writer runs while the reader is parked, so data and FIN arrive before
+    // the poller reports them in one event.
+    let got = rt(1).block_on(|| {
+        let (c, s) = pair();
+        let reader = gpm::go!(move || {
+            let mut s = s;
+            let mut buf = [0u8; 64];
+            let first = s.read(&mut buf).unwrap();
+            let then = s.read(&mut buf).unwrap();
+            (first, then)
+        });
+        gpm::yield_now(); // the reader parks on the empty socket
+        (&c).write_all(b"abc").unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        reader.join().unwrap()
+    });
+    assert_eq!(got, (3, 0));
+}

@@ -66,29 +66,35 @@ macro_rules! stream_io {
     ($ty:ty) => {
         impl ::std::io::Read for &$ty {
             fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
-                self.sock.read(|s| ::std::io::Read::read(&mut &*s, buf))
+                let len = buf.len();
+                self.sock
+                    .read_stream(len, |s| ::std::io::Read::read(&mut &*s, buf))
             }
 
             fn read_vectored(
                 &mut self,
                 bufs: &mut [::std::io::IoSliceMut<'_>],
             ) -> ::std::io::Result<usize> {
+                let len = bufs.iter().map(|b| b.len()).sum();
                 self.sock
-                    .read(|s| ::std::io::Read::read_vectored(&mut &*s, bufs))
+                    .read_stream(len, |s| ::std::io::Read::read_vectored(&mut &*s, bufs))
             }
         }
 
         impl ::std::io::Write for &$ty {
             fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
-                self.sock.write(|s| ::std::io::Write::write(&mut &*s, buf))
+                let len = buf.len();
+                self.sock
+                    .write_stream(len, |s| ::std::io::Write::write(&mut &*s, buf))
             }
 
             fn write_vectored(
                 &mut self,
                 bufs: &[::std::io::IoSlice<'_>],
             ) -> ::std::io::Result<usize> {
+                let len = bufs.iter().map(|b| b.len()).sum();
                 self.sock
-                    .write(|s| ::std::io::Write::write_vectored(&mut &*s, bufs))
+                    .write_stream(len, |s| ::std::io::Write::write_vectored(&mut &*s, bufs))
             }
 
             fn flush(&mut self) -> ::std::io::Result<()> {

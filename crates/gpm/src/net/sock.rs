@@ -55,6 +55,31 @@ impl<T: AsRawFd> Sock<T> {
         self.ev.read_with(self.opts.read_timeout(), op)
     }
 
+    /// [`Sock::read`] for a stream read into `len` bytes of buffer (see
+    /// `Evented::read_stream`: a short read means the socket is drained).
+    pub(crate) fn read_stream(
+        &self,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        if self.opts.nonblocking() {
+            return op(self.get_ref());
+        }
+        self.ev.read_stream(self.opts.read_timeout(), len, op)
+    }
+
+    /// [`Sock::write`] for a stream write of `len` bytes (a short write filled the buffer).
+    pub(crate) fn write_stream(
+        &self,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        if self.opts.nonblocking() {
+            return op(self.get_ref());
+        }
+        self.ev.write_stream(self.opts.write_timeout(), len, op)
+    }
+
     /// Like [`Sock::read`], waiting for writability, for at most the write timeout.
     pub(crate) fn write<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         if self.opts.nonblocking() {
