@@ -2,13 +2,15 @@
 //!
 //! `polling::Poller::wait` costs five system calls on Linux: it arms a timerfd for the
 //! timeout (`timerfd_settime`, then an `epoll_ctl` to re-enable it), waits, and drains and
-//! re-arms its eventfd notifier. The schedule loop polls without blocking every time an M
-//! runs out of local work, so that overhead was about a sixth of all system calls in the
-//! echo benchmark (strace counts). gpm keeps `polling` for registration (`add` in edge mode,
-//! `delete`), and on Linux waits itself: `epoll_pwait2` (nanosecond timeout; `epoll_wait`
-//! in milliseconds, rounded up, on kernels before 5.11) on the same epoll fd, with its own
-//! eventfd, registered edge-triggered through `polling`, for [`Wait::wake`]. `polling`'s
-//! own notifier and timerfd stay registered but are never armed, so they never fire.
+//! re-arms its eventfd notifier. The sleeper M polls every time the runtime runs out of
+//! work, and the other Ms every 61st schedule, so that overhead was about a sixth of all
+//! system calls in the echo benchmark (strace counts). gpm keeps `polling` for registration
+//! (`add` in edge mode, `delete`), and on Linux waits itself: `epoll_pwait2` (nanosecond
+//! timeout; `epoll_wait` in milliseconds, rounded up, on kernels before 5.11) on the same
+//! epoll fd, with its own eventfd, registered edge-triggered through `polling`, for
+//! [`Wait::wake`]. `polling`'s own notifier and timerfd stay registered but are never
+//! armed, so they never fire. [`Wait::watch_hangup`] adds `EPOLLRDHUP` to each fd's
+//! interest, which `polling` cannot express.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

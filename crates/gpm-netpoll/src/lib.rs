@@ -4,8 +4,8 @@
 //!
 //! A goroutine whose non-blocking read or write says `WouldBlock` parks on its fd's wait
 //! [`slot`]; its M runs other goroutines. The runtime's Ms poll the [`NetPoller`] from their
-//! schedule loop through the [`gpm_g::Poll`] interface: without blocking, when they run out
-//! of local work or every 61st schedule; and when an M has nothing at all to do, it becomes
+//! schedule loop through the [`gpm_g::Poll`] interface: without blocking, every 61st
+//! schedule; and when an M has nothing at all to do, it becomes
 //! the runtime's one sleeper and blocks in the poller until the next timer, an fd event, or
 //! a wake-up ([`gpm_g::Poll::wake`]) because work was readied elsewhere. The goroutines the
 //! poller returns are readied onto that M's P.
