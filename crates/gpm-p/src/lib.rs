@@ -8,12 +8,18 @@
 //! - [`queue`]: the small interface the run queues are used through, backed by
 //!   crossbeam-deque normally and by a loom-visible stand-in under `cfg(loom)`;
 //! - [`P`] / [`PShared`]: the owner's half and the half other Ms may touch;
-//! - [`steal`]: how an idle M takes work from its peers.
+//! - [`steal`]: how an idle M takes work from its peers;
+//! - [`lease`]: who may touch a P, and how sysmon takes one from a blocked M (loom-checked);
+//! - [`AllP`] / [`PRef`]: where the Ps live, and the handle that passes one between owners.
 
+pub mod lease;
+mod own;
 mod p;
 pub mod queue;
 pub mod steal;
+mod sync;
 
+pub use own::{AllP, PRef};
 pub use p::{Next, PShared, MAX_RUNNEXT_STREAK, P, RUNNEXT_GRACE};
 pub use queue::{Global, Local, Stealer};
 

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use gpm_g::{GRef, G};
 
+use crate::lease::Lease;
 use crate::queue::{Local, LocalQueue, StealQueue, Stealer};
 
 /// Consecutive `runnext` runs before the local queue gets a turn.
@@ -42,6 +43,8 @@ pub struct PShared {
     /// load + store, no read-modify-write) and summed by whoever asks how many are alive.
     spawned: AtomicU64,
     exited: AtomicU64,
+    /// Who may touch the owner half (the holding M, or sysmon taking it away).
+    lease: Lease,
 }
 
 // SAFETY: `runnext` holds a pointer from `Arc::into_raw`; the slot owns that reference and
@@ -54,6 +57,11 @@ impl PShared {
     /// This P's index.
     pub fn id(&self) -> usize {
         self.id
+    }
+
+    /// The lease between the M holding this P and sysmon.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
     }
 
     /// Counts a goroutine spawned on this P. Only the P's owner may call it.
@@ -164,6 +172,7 @@ impl P {
             runnext: AtomicPtr::new(ptr::null_mut()),
             spawned: AtomicU64::new(0),
             exited: AtomicU64::new(0),
+            lease: Lease::new(),
         });
         P {
             shared,
@@ -223,6 +232,7 @@ impl P {
     pub fn tick(&self) -> u32 {
         let t = self.schedtick.get().wrapping_add(1);
         self.schedtick.set(t);
+        self.shared.lease.bump_tick();
         t
     }
 

@@ -1,0 +1,7 @@
+//! The atomics the P lease is written against: std's normally, loom's under `cfg(loom)`,
+//! so `tests/loom_lease.rs` checks the protocol code unchanged.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
