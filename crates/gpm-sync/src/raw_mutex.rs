@@ -32,7 +32,7 @@
 use std::time::Duration;
 use std::time::Instant;
 
-use crate::sync::{spin, AtomicUsize, Lock, Ordering, SPIN_ROUNDS};
+use crate::sync::{spin, AtomicUsize, Lock, Ordering};
 use crate::waiter::{Node, ABORTED, GRANTED, RETRY};
 use crate::waitlist::WaitList;
 
@@ -145,8 +145,7 @@ impl RawMutex {
                 }
                 continue;
             }
-            if s & PARKED == 0 && spins < SPIN_ROUNDS {
-                spin(spins);
+            if s & PARKED == 0 && spin(spins) {
                 spins += 1;
                 continue;
             }

@@ -84,13 +84,18 @@ mod imp {
     }
 
     /// Rounds of busy-waiting a contended `lock` tries before it queues.
-    pub(crate) const SPIN_ROUNDS: u32 = 4;
+    const SPIN_ROUNDS: u32 = 4;
 
-    /// Busy-waits for round `round` (`2^(round+1)` pause instructions).
-    pub(crate) fn spin(round: u32) {
+    /// Busy-waits for round `round` (`2^(round+1)` pause instructions) and returns
+    /// `true`, or returns `false` once the rounds are used up.
+    pub(crate) fn spin(round: u32) -> bool {
+        if round >= SPIN_ROUNDS {
+            return false;
+        }
         for _ in 0..(2u32 << round) {
             std::hint::spin_loop();
         }
+        true
     }
 }
 
@@ -163,11 +168,9 @@ mod imp {
     }
 
     /// No spinning under loom.
-    pub(crate) const SPIN_ROUNDS: u32 = 0;
-
-    pub(crate) fn spin(_round: u32) {
-        loom::thread::yield_now();
+    pub(crate) fn spin(_round: u32) -> bool {
+        false
     }
 }
 
-pub(crate) use imp::{spin, Lock, LockGuard, Thread, UnsafeCell, SPIN_ROUNDS};
+pub(crate) use imp::{spin, Lock, LockGuard, Thread, UnsafeCell};
