@@ -320,3 +320,34 @@ fn static_mutex() {
     assert_eq!(*M.lock(), 1);
     assert_eq!(format!("{:?}", M), "Mutex { data: 1 }");
 }
+
+#[test]
+fn a_waiter_unwound_by_shutdown_is_not_handed_the_lock() {
+    within("shutdown while waiting", || {
+        let m = Arc::new(Mutex::new(0));
+        let g = m.lock();
+        let rt = sync_common::runtime(1);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let m2 = m.clone();
+        let h = rt.spawn(move || {
+            tx.send(()).unwrap();
+            *m2.lock() += 1; // parks: we hold the lock
+        });
+        rx.recv().unwrap();
+        // Keep holding past the starvation threshold, so that an unlock that did not know
+        // the waiter is gone would hand the lock to it (not a wait for an event: the
+        // test passes however the goroutine is scheduled meanwhile).
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_millis(5) {
+            std::thread::yield_now();
+        }
+        drop(rt); // unwinds the parked goroutine
+        assert!(h.join().is_err());
+        drop(g);
+        assert!(
+            m.try_lock().is_some(),
+            "the lock went to an unwound goroutine"
+        );
+        assert_eq!(*m.lock(), 0);
+    });
+}
