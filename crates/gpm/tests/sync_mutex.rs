@@ -17,7 +17,7 @@ use sync_common::{on_runtime, within};
 fn bump(m: &Mutex<u64>, i: usize) {
     let mut g = m.lock();
     let v = *g;
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         gpm::yield_now();
     }
     *g = std::hint::black_box(v) + 1;
