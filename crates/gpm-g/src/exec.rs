@@ -52,6 +52,11 @@ pub trait Host {
     /// waker can see it: the scheduler records parked goroutines here, so that shutdown can
     /// find them (a runnable G is always in a run queue, where shutdown finds it anyway).
     fn parking(&mut self, g: &GRef);
+    /// Called just before the M switches into a G.
+    fn switching_in(&mut self) {}
+    /// Called just after the G switched back to the M, before anything else (a park
+    /// hook included) runs on the M's side.
+    fn switched_out(&mut self) {}
 }
 
 /// Runs `g` on the calling thread until it yields, parks or finishes. The caller must have
@@ -86,7 +91,9 @@ pub fn run(g: &GRef, host: &mut dyn Host) -> Ran {
     // The entry catches every panic of the goroutine; one that still escapes the coroutine
     // would unwind the M with its P and queues half-updated.
     let abort = AbortOnUnwind("gpm: a panic escaped a goroutine's root; aborting");
+    host.switching_in();
     let result = co.resume(());
+    host.switched_out();
     mem::forget(abort);
     overflow::set_running(std::ptr::null());
     set_current(std::ptr::null());

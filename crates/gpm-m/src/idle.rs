@@ -125,6 +125,20 @@ impl<P, M> Idle<P, M> {
         self.midle.lock().push(m);
     }
 
+    /// The number of idle-listed Ms.
+    pub fn nmidle(&self) -> usize {
+        self.midle.lock().len()
+    }
+
+    /// Takes the idle P that `pick` prefers (else any), if there is one.
+    pub fn take_p_preferring(&self, pick: impl Fn(&P) -> bool) -> Option<P> {
+        let mut l = self.pidle.lock();
+        let i = l.iter().position(pick).or(l.len().checked_sub(1))?;
+        let p = l.swap_remove(i);
+        self.npidle.fetch_sub(1, Ordering::SeqCst);
+        Some(p)
+    }
+
     /// Takes an idle M, if any.
     pub fn take_m(&self) -> Option<M> {
         self.midle.lock().pop()

@@ -10,17 +10,27 @@
 //! - [`idle`]: idle Ps, idle Ms and spinning Ms, the protocol that keeps readied work from
 //!   being left unseen (loom-checked);
 //! - [`mpark`]: how an idle M sleeps and is handed a P;
+//! - `mctx`: the M's thread-local context, through which goroutines reach the held P;
+//! - [`sysmon`]: the monitor thread that hands on the P of a blocked or long-running M;
+//! - [`syscall()`]: Go's entersyscall/exitsyscall around a blocking call;
+//! - `deadlock`: `all goroutines are asleep - deadlock!` for `block_on`;
 //! - [`timers`]: per-P timer heaps;
 //! - [`registry`]: every live goroutine, for shutdown.
 //!
 //! The design as a whole is explained in `docs/design.md`.
 
+mod deadlock;
 pub mod idle;
+mod mctx;
 pub mod mpark;
 pub mod registry;
 mod sched;
 mod sync;
+mod syscall;
+pub mod sysmon;
 pub mod timers;
 mod worker;
 
-pub use sched::{Config, Scheduler};
+pub use deadlock::BlockerGuard;
+pub use sched::{Config, Scheduler, DEFAULT_MAX_THREADS};
+pub use syscall::syscall;

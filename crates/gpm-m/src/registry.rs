@@ -71,6 +71,19 @@ impl Registry {
         self.len() == 0
     }
 
+    /// The ids and names of the recorded goroutines (for a deadlock report).
+    pub fn snapshot(&self) -> Vec<(gpm_g::GId, Option<String>)> {
+        let mut out = Vec::new();
+        for s in &self.shards {
+            out.extend(
+                s.lock()
+                    .iter()
+                    .map(|(_, g)| (g.id(), g.name().map(str::to_owned))),
+            );
+        }
+        out
+    }
+
     /// Takes every live G out (shutdown).
     pub fn take_all(&self) -> Vec<GRef> {
         let mut out = Vec::new();

@@ -10,12 +10,15 @@ use std::time::Instant;
 use gpm_g::stack::StackPool;
 use gpm_g::{Entry, GId, GRef, Poll, Sched, TimerAction, G};
 use gpm_p::queue::GlobalQueue;
-use gpm_p::{Global, PShared, P};
+use gpm_p::{AllP, Global, PRef, PShared};
 use parking_lot::Mutex;
 
+use crate::deadlock::Blocker;
 use crate::idle::Idle;
+use crate::mctx as worker_ctx;
 use crate::mpark::MPark;
 use crate::registry::Registry;
+use crate::sysmon::Sysmon;
 use crate::timers::{Timers, NEVER};
 
 /// `sleeper_when` while the sleeper waits in the poller with no timer pending: any new timer
@@ -35,7 +38,17 @@ pub struct Config {
     /// The network poller the Ms poll, if any (`gpm` passes a `gpm-netpoll` one). With a
     /// poller the runtime's sleeper M waits in it rather than on its own parking place.
     pub poller: Option<Arc<dyn Poll>>,
+    /// Most M threads the runtime starts. Ms beyond `procs` serve goroutines stuck in
+    /// blocking calls or long computations; at the limit, sysmon stops handing their Ps
+    /// on. At least `procs`.
+    pub max_threads: usize,
+    /// Whether sysmon hands on the P of an M stuck in a blocking call or a long-running
+    /// goroutine (on by default; off only to measure what the handoff buys).
+    pub handoff: bool,
 }
+
+/// The default [`Config::max_threads`]: Go allows 10,000 Ms, tokio 512 blocking threads.
+pub const DEFAULT_MAX_THREADS: usize = 512;
 
 /// Free stacks a runtime keeps for reuse. Unmapping a stack takes the process's mmap lock
 /// for writing and a TLB shootdown on every core; in a burst of exits (100,000 sleepers
@@ -47,15 +60,17 @@ pub struct Config {
 const IDLE_STACKS: usize = 131_072;
 
 /// An idle M's parking place, as listed in the idle-M list.
-pub(crate) type MHandle = Arc<MPark<Box<P>>>;
+pub(crate) type MHandle = Arc<MPark<PRef>>;
 
 /// One runtime's scheduler.
 pub struct Scheduler {
     pub(crate) config: Config,
     pub(crate) me: Weak<Scheduler>,
+    /// Every P; `allp` are their shared halves, by index.
+    ps: AllP,
     pub(crate) allp: Box<[Arc<PShared>]>,
     pub(crate) global: Global<GRef>,
-    pub(crate) idle: Idle<Box<P>, MHandle>,
+    pub(crate) idle: Idle<PRef, MHandle>,
     pub(crate) timers: Timers,
     /// The M that sleeps until the earliest timer (in the poller, if there is one), and
     /// that deadline in ticks: [`NEVER`] when there is no sleeper, [`SLEEP_NO_DEADLINE`] when
@@ -72,10 +87,22 @@ pub struct Scheduler {
     pub(crate) shutdown: AtomicBool,
     /// Set once shutdown has collected every goroutine to unwind.
     pub(crate) reaped: AtomicBool,
-    /// Goroutines spawned from threads that hold no P of this runtime.
+    /// Goroutines spawned from threads that hold no P of this runtime, and goroutines that
+    /// exited on an M whose P had been taken away.
     spawned_outside: AtomicU64,
+    exited_outside: AtomicU64,
     threads: Mutex<Vec<JoinHandle<()>>>,
     mcount: AtomicUsize,
+    /// Goroutines inside `gpm::syscall`.
+    pub(crate) nsyscall: AtomicUsize,
+    /// Ps taken from the idle list or handed to Ms so far (the deadlock check's witness that
+    /// nothing moved).
+    pub(crate) m_wakes: AtomicU64,
+    pub(crate) sysmon: Sysmon,
+    /// Threads waiting in `block_on`, for deadlock reports.
+    pub(crate) blockers: Mutex<Vec<Arc<Blocker>>>,
+    /// Set once the thread limit has been reported.
+    limit_reported: AtomicBool,
 }
 
 impl Scheduler {
@@ -87,13 +114,28 @@ impl Scheduler {
                 "gpm: a runtime needs at least one proc (procs must be >= 1)",
             ));
         }
+        if config.max_threads < config.procs {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "gpm: max_threads ({}) must be at least procs ({})",
+                    config.max_threads, config.procs
+                ),
+            ));
+        }
         gpm_g::overflow::install();
-        let ps: Vec<Box<P>> = (0..config.procs).map(|i| Box::new(P::new(i))).collect();
-        let allp = ps.iter().map(|p| p.shared().clone()).collect();
+        gpm_p::lease::barrier::init();
+        let all = AllP::new(config.procs);
+        let allp = all.shared().into();
+        // SAFETY: the Ps were just made; these are their first and only handles.
+        let ps: Vec<PRef> = (0..config.procs)
+            .map(|i| unsafe { all.handle(i) })
+            .collect();
         let procs = config.procs;
         let stacks = StackPool::with_max_idle(config.stack_size, IDLE_STACKS);
         Ok(Arc::new_cyclic(|me| Scheduler {
             me: me.clone(),
+            ps: all,
             allp,
             global: Global::new(),
             idle: Idle::new(procs, ps.into_iter().rev().collect()),
@@ -107,8 +149,14 @@ impl Scheduler {
             shutdown: AtomicBool::new(false),
             reaped: AtomicBool::new(false),
             spawned_outside: AtomicU64::new(0),
+            exited_outside: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
             mcount: AtomicUsize::new(0),
+            nsyscall: AtomicUsize::new(0),
+            m_wakes: AtomicU64::new(0),
+            sysmon: Sysmon::default(),
+            blockers: Mutex::new(Vec::new()),
+            limit_reported: AtomicBool::new(false),
             config,
         }))
     }
@@ -122,7 +170,8 @@ impl Scheduler {
     pub fn live(&self) -> usize {
         let spawned: u64 = self.allp.iter().map(|p| p.spawned()).sum::<u64>()
             + self.spawned_outside.load(Ordering::Relaxed);
-        let exited: u64 = self.allp.iter().map(|p| p.exited()).sum();
+        let exited: u64 = self.allp.iter().map(|p| p.exited()).sum::<u64>()
+            + self.exited_outside.load(Ordering::Relaxed);
         spawned.saturating_sub(exited) as usize
     }
 
@@ -133,7 +182,7 @@ impl Scheduler {
 
     /// The scheduler whose M is the calling thread, if any.
     pub fn current() -> Option<Arc<Scheduler>> {
-        worker::current_sched()
+        worker_ctx::current_sched()
     }
 
     /// Creates a goroutine running `entry` and makes it runnable. Inside a goroutine of
@@ -154,14 +203,14 @@ impl Scheduler {
             let me: Arc<dyn Sched> = self.me.upgrade().expect("scheduler alive");
             G::new(id, entry, name, stack_size, me)
         };
-        let g = match worker::take_free_g(self) {
+        let g = match worker_ctx::take_free_g(self) {
             Some(mut g) => match G::recycle(&mut g, id, entry, name, stack_size) {
                 Ok(()) => g,
                 Err((entry, name)) => fresh(entry, name),
             },
             None => fresh(entry, name),
         };
-        if let Err(g) = worker::place_spawned(self, g) {
+        if let Err(g) = worker_ctx::place_spawned(self, g) {
             self.spawned_outside.fetch_add(1, Ordering::Relaxed);
             self.global.push(g);
         }
@@ -181,13 +230,92 @@ impl Scheduler {
         self.start_m(p, true);
     }
 
+    /// Takes an idle P for an M (every path that puts a P to work comes through here, so
+    /// sysmon, asleep while all Ps were idle, is woken).
+    pub(crate) fn take_idle_p(&self) -> Option<PRef> {
+        let p = self.idle.take_p()?;
+        self.took_p();
+        Some(p)
+    }
+
+    /// Like [`Scheduler::take_idle_p`], preferring P `id` (a goroutine back from a blocking
+    /// call wants its old P, whose caches are warm).
+    pub(crate) fn take_idle_p_preferring(&self, id: usize) -> Option<PRef> {
+        let p = self.idle.take_p_preferring(|p| p.id() == id)?;
+        self.took_p();
+        Some(p)
+    }
+
+    fn took_p(&self) {
+        self.m_wakes.fetch_add(1, Ordering::SeqCst);
+        self.sysmon.kick();
+    }
+
+    /// True if every P is idle and no goroutine is in a blocking call: nothing for sysmon
+    /// to watch.
+    pub(crate) fn quiescent(&self) -> bool {
+        self.idle.npidle() == self.allp.len() && self.nsyscall.load(Ordering::SeqCst) == 0
+    }
+
+    /// Counts a goroutine that exited on an M without a P.
+    pub(crate) fn count_exit_outside(&self) {
+        self.exited_outside.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// True if the global queue has work that no idle P is around to run.
+    pub(crate) fn global_work_unserved(&self) -> bool {
+        self.idle.npidle() == 0 && !self.global.is_empty()
+    }
+
+    /// True if a taken P could go to an M: handoff is on, and an idle M is listed or
+    /// another thread may be started.
+    pub(crate) fn can_hand_off(&self) -> bool {
+        if !self.config.handoff {
+            return false;
+        }
+        if self.idle.nmidle() > 0 || self.mcount.load(Ordering::Relaxed) < self.config.max_threads {
+            return true;
+        }
+        if !self.limit_reported.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "gpm: {} threads are running (max_threads); goroutines queued behind blocking                  calls wait until those return",
+                self.config.max_threads
+            );
+        }
+        false
+    }
+
+    /// sysmon owns the revoked P `i` (its holder is out): hand it to an M if there is work
+    /// for it, else list it as idle.
+    pub(crate) fn take_revoked(&self, i: usize) {
+        let lease = self.allp[i].lease();
+        lease.taken();
+        // SAFETY: the revocation succeeded and its holder is out of every section, so the
+        // P is ours alone; the old holder's handle is never used again (its `enter` fails).
+        let p = unsafe { self.ps.handle(i) };
+        if !p.is_empty() {
+            self.m_wakes.fetch_add(1, Ordering::SeqCst);
+            self.start_m(p, false);
+            return;
+        }
+        // List it, then look for work, as an M giving up its P does: the old holder may be
+        // pushing its goroutine to the global queue right now, and its `wakep` either sees
+        // this P idle or our look sees its goroutine.
+        self.idle.put_p(p);
+        self.idle.fence_before_recheck();
+        if !self.global.is_empty() {
+            self.wakep();
+        }
+    }
+
     /// Hands `p` to an idle M, or starts a new M for it.
-    pub(crate) fn start_m(&self, p: Box<P>, spinning: bool) {
+    pub(crate) fn start_m(&self, p: PRef, spinning: bool) {
         if let Some(m) = self.idle.take_m() {
             m.wake(Some((p, spinning)));
             return;
         }
         let sched = self.me.upgrade().expect("scheduler alive");
+        Sysmon::ensure_started(&sched);
         let park: MHandle = Arc::new(MPark::new());
         park.wake(Some((p, spinning)));
         let n = self.mcount.fetch_add(1, Ordering::Relaxed);
@@ -198,6 +326,11 @@ impl Scheduler {
         let mut threads = self.threads.lock();
         let spawned = if self.shutdown.load(Ordering::Acquire) {
             Err(io::Error::other("the runtime is shutting down"))
+        } else if n >= self.config.max_threads {
+            Err(io::Error::other(format!(
+                "the runtime's thread limit (max_threads = {}) is reached",
+                self.config.max_threads
+            )))
         } else {
             std::thread::Builder::new()
                 .name(name)
@@ -261,6 +394,7 @@ impl Scheduler {
             m.wake(None);
         }
         self.nudge_sleeper();
+        self.sysmon.stop();
         let me = std::thread::current().id();
         let threads = std::mem::take(&mut *self.threads.lock());
         for h in threads {
@@ -274,7 +408,7 @@ impl Scheduler {
         // When the caller is a goroutine of this runtime, its own P is still held: drain it
         // too, and let its M unwind whatever is queued there later (`reaped`).
         let mut gs = self.registry.take_all();
-        gs.extend(worker::drain_current_p(self));
+        gs.extend(worker_ctx::drain_current_p(self));
         for p in self.idle.take_all_p() {
             gs.extend(p.drain());
         }
@@ -308,14 +442,14 @@ impl Scheduler {
 
 impl Sched for Scheduler {
     fn enqueue(&self, g: GRef, next: bool) {
-        if let Err(g) = worker::push_local(self, g, next) {
+        if let Err(g) = worker_ctx::push_local(self, g, next) {
             self.global.push(g);
         }
         self.wakep();
     }
 
     fn add_timer(&self, when: Instant, action: TimerAction) {
-        let shard = worker::current_p_id(self).unwrap_or(0);
+        let shard = worker_ctx::current_p_id(self).unwrap_or(0);
         let ticks = self.timers.add(shard, when, action);
         self.poke_sleeper(ticks);
     }

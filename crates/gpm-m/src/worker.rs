@@ -15,8 +15,7 @@
 //! (in the network poller, if the runtime has one), until the earliest timer, or on the
 //! idle-M list until somebody hands it a P.
 
-use std::cell::{Cell, UnsafeCell};
-use std::ptr;
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,125 +25,20 @@ use gpm_g::stack::Stack;
 use gpm_g::GRef;
 use gpm_p::queue::GlobalQueue;
 use gpm_p::steal::steal_work;
-use gpm_p::{Next, GLOBAL_TICK, P};
+use gpm_p::{Next, PRef, GLOBAL_TICK};
 
+use crate::mctx::{MCtx, FREE_GS, G_BATCH};
 use crate::sched::SLEEP_NO_DEADLINE;
 use crate::sched::{MHandle, Scheduler};
 use crate::timers::NEVER;
 
-/// What the thread-local M context tells code running on an M.
-struct MCtx {
-    sched: *const Scheduler,
-    p: Cell<*const P>,
-    /// Records of goroutines that exited on this M, for the next spawn here. Touched only by
-    /// this thread, never across a switch (spawn pops, the schedule loop pushes).
-    free_gs: UnsafeCell<Vec<GRef>>,
-}
-
-/// Exited G records an M keeps; it moves [`G_BATCH`] at a time to and from the runtime's
-/// list, so a spawner on one M reuses records that exited on another.
-const FREE_GS: usize = 64;
-const G_BATCH: usize = 32;
 /// Most exited G records a runtime keeps in all.
 const FREE_GS_SHARED: usize = 4096;
-
-thread_local! {
-    static M_CTX: Cell<*const MCtx> = const { Cell::new(ptr::null()) };
-}
-
-#[inline(never)]
-fn ctx() -> *const MCtx {
-    M_CTX.with(|c| c.get())
-}
-
-/// The P this thread's M holds, if this thread is an M of `s` holding one.
-#[inline]
-fn current_p(s: &Scheduler) -> Option<&P> {
-    let c = ctx();
-    if c.is_null() {
-        return None;
-    }
-    // SAFETY: M_CTX points at the `MCtx` on the running M's stack frame in `run_m`, which
-    // outlives everything the M runs; `p` is non-null only while the M owns that P.
-    unsafe {
-        if !ptr::eq((*c).sched, s) {
-            return None;
-        }
-        (*c).p.get().as_ref()
-    }
-}
-
-/// The scheduler whose M is the calling thread.
-pub(crate) fn current_sched() -> Option<Arc<Scheduler>> {
-    let c = ctx();
-    // SAFETY: as in `current_p`; the M holds an `Arc<Scheduler>` for as long as it runs.
-    (!c.is_null())
-        .then(|| unsafe { (*(*c).sched).me.upgrade() })
-        .flatten()
-}
-
-/// Puts a runnable G on the current P (in `runnext` with `next`, else at the back of the
-/// local queue), if this thread is an M of `s` with a P.
-pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef> {
-    match current_p(s) {
-        Some(p) if next => {
-            p.push_next(g);
-            Ok(())
-        }
-        Some(p) => {
-            p.push_back(g);
-            Ok(())
-        }
-        None => Err(g),
-    }
-}
-
-/// Counts a new G on the current P and puts it in `runnext` (Go's `newproc`), if this thread
-/// is an M of `s` with a P.
-pub(crate) fn place_spawned(s: &Scheduler, g: GRef) -> Result<(), GRef> {
-    match current_p(s) {
-        Some(p) => {
-            p.shared().count_spawn();
-            p.push_next(g);
-            Ok(())
-        }
-        None => Err(g),
-    }
-}
-
-/// A recyclable G record for a spawn on this M, if this thread is an M of `s`.
-pub(crate) fn take_free_g(s: &Scheduler) -> Option<GRef> {
-    let c = ctx();
-    // SAFETY: as in `current_p`; `free_gs` is only touched by this thread, and not by the
-    // schedule loop while a goroutine (our caller) runs.
-    unsafe {
-        if c.is_null() || !ptr::eq((*c).sched, s) {
-            return None;
-        }
-        let free = &mut *(*c).free_gs.get();
-        if free.is_empty() {
-            let mut shared = s.free_gs.lock();
-            let n = shared.len().min(G_BATCH);
-            let from = shared.len() - n;
-            free.extend(shared.drain(from..));
-        }
-        free.pop()
-    }
-}
-
-/// Takes every G queued on the current P, if this thread is an M of `s` with a P.
-pub(crate) fn drain_current_p(s: &Scheduler) -> Vec<GRef> {
-    current_p(s).map(P::drain).unwrap_or_default()
-}
-
-/// The index of the current P, if this thread is an M of `s` with a P.
-pub(crate) fn current_p_id(s: &Scheduler) -> Option<usize> {
-    current_p(s).map(P::id)
-}
 
 /// An M's cache of free stacks of the runtime's default size, in front of the shared pool.
 struct LocalStacks<'a> {
     sched: &'a Scheduler,
+    ctx: &'a MCtx,
     cache: Vec<Stack>,
 }
 
@@ -183,6 +77,14 @@ impl Host for LocalStacks<'_> {
             self.sched.registry.insert(g);
         }
     }
+
+    fn switching_in(&mut self) {
+        self.ctx.switching_in();
+    }
+
+    fn switched_out(&mut self) {
+        self.ctx.switched_out();
+    }
 }
 
 impl Drop for LocalStacks<'_> {
@@ -195,7 +97,6 @@ struct M<'a> {
     sched: &'a Scheduler,
     ctx: &'a MCtx,
     park: MHandle,
-    p: Option<Box<P>>,
     spinning: bool,
     rng: fastrand::Rng,
     stacks: LocalStacks<'a>,
@@ -206,21 +107,17 @@ struct M<'a> {
 /// The body of an M thread. `park` already holds the P (and spinning flag) it starts with.
 pub(crate) fn run_m(sched: Arc<Scheduler>, park: MHandle) {
     gpm_g::overflow::ensure_altstack();
-    let ctx = MCtx {
-        sched: Arc::as_ptr(&sched),
-        p: Cell::new(ptr::null()),
-        free_gs: UnsafeCell::new(Vec::new()),
-    };
-    M_CTX.with(|c| c.set(&ctx));
+    let ctx = MCtx::new(&sched);
+    MCtx::install(&ctx);
     let mut m = M {
         sched: &sched,
         ctx: &ctx,
         park,
-        p: None,
         spinning: false,
         rng: fastrand::Rng::new(),
         stacks: LocalStacks {
             sched: &sched,
+            ctx: &ctx,
             cache: Vec::new(),
         },
         polled: Cell::new(Vec::new()),
@@ -231,12 +128,19 @@ pub(crate) fn run_m(sched: Arc<Scheduler>, park: MHandle) {
     }
     m.release();
     drop(m);
-    M_CTX.with(|c| c.set(ptr::null()));
+    MCtx::install(std::ptr::null());
 }
 
 impl M<'_> {
     fn schedule(&mut self) {
-        while let Some(g) = self.find_runnable() {
+        loop {
+            // Sysmon took our P while a goroutine ran: find another, or park until given one.
+            if self.ctx.p().is_none() && !self.wait_for_p() {
+                return;
+            }
+            let Some(g) = self.find_runnable() else {
+                return;
+            };
             if self.spinning {
                 self.spinning = false;
                 if self.sched.idle.stop_spinning() {
@@ -249,14 +153,23 @@ impl M<'_> {
 
     fn execute(&mut self, g: GRef) {
         let ran = exec::run(&g, &mut self.stacks);
-        let p = self.p.as_deref().expect("M holds a P while running a G");
-        match ran {
-            Ran::Yielded => p.push_back(g),
-            Ran::Parked => {}
-            Ran::Requeue => p.push_next(g),
-            Ran::Exited => {
-                p.shared().count_exit();
-                self.sched.registry.remove(&g);
+        let s = self.sched;
+        match (ran, self.ctx.p()) {
+            (Ran::Yielded, Some(p)) => p.push_back(g),
+            (Ran::Requeue, Some(p)) => p.push_next(g),
+            (Ran::Yielded | Ran::Requeue, None) => {
+                // The P went to another M while the goroutine ran: it rejoins through the
+                // global queue (Go's exitsyscall when no P is free).
+                s.global.push(g);
+                s.wakep();
+            }
+            (Ran::Parked, _) => {}
+            (Ran::Exited, p) => {
+                match p {
+                    Some(p) => p.shared().count_exit(),
+                    None => s.count_exit_outside(),
+                }
+                s.registry.remove(&g);
                 self.free_g(g);
             }
         }
@@ -279,21 +192,19 @@ impl M<'_> {
         }
     }
 
-    fn acquire(&mut self, p: Box<P>, spinning: bool) {
-        self.ctx.p.set(&*p);
-        self.p = Some(p);
+    fn acquire(&mut self, p: PRef, spinning: bool) {
+        self.ctx.acquire(p);
         self.spinning = spinning;
     }
 
     /// Gives up the P at exit (shutdown): its queued Gs go to the global queue, where
     /// `Scheduler::shutdown` finds and unwinds them.
     fn release(&mut self) {
-        self.ctx.p.set(ptr::null());
         if self.spinning {
             self.spinning = false;
             self.sched.idle.stop_spinning();
         }
-        if let Some(p) = self.p.take() {
+        if let Some(p) = self.ctx.abandon() {
             for g in p.drain() {
                 if self.sched.reaped.load(Ordering::Acquire) {
                     // Shutdown already collected every goroutine (it ran on this M, inside
@@ -312,7 +223,7 @@ impl M<'_> {
             if s.shutdown.load(Ordering::Acquire) {
                 return None;
             }
-            let p = self.p.as_deref().expect("M holds a P");
+            let p = self.ctx.p().expect("M holds a P");
             if p.schedtick().is_multiple_of(GLOBAL_TICK) {
                 // Fairness for the netpoller too: goroutines whose sockets became ready are
                 // not kept waiting behind a P whose queue never runs dry.
@@ -397,7 +308,7 @@ impl M<'_> {
         s.polling.store(false, Ordering::SeqCst);
         let mut took_p = false;
         if !ready.is_empty() {
-            if let Some(p) = s.idle.take_p() {
+            if let Some(p) = s.take_idle_p() {
                 self.acquire(p, false);
                 took_p = true;
             }
@@ -415,17 +326,25 @@ impl M<'_> {
     /// false at shutdown.
     fn give_up(&mut self) -> bool {
         let s = self.sched;
-        let p = self.p.take().expect("M holds a P");
-        self.ctx.p.set(ptr::null());
-        s.idle.put_p(p);
+        // If sysmon is taking the P right now, it lists or hands it on itself.
+        if let Some(p) = self.ctx.release() {
+            s.idle.put_p(p);
+        }
         if self.spinning {
             self.spinning = false;
             s.idle.stop_spinning();
         }
+        self.wait_for_p()
+    }
+
+    /// An M without a P re-checks every queue, and parks until handed a P. Returns false at
+    /// shutdown.
+    fn wait_for_p(&mut self) -> bool {
+        let s = self.sched;
         s.idle.fence_before_recheck();
         loop {
             if self.has_work_anywhere() {
-                if let Some(p) = s.idle.take_p() {
+                if let Some(p) = s.take_idle_p() {
                     self.acquire(p, false);
                     return true;
                 }
@@ -471,7 +390,7 @@ impl M<'_> {
             // Woken without a P: a timer is due, or the deadline moved.
             let now = s.timers.now();
             if s.timers.earliest() <= now {
-                if let Some(p) = s.idle.take_p() {
+                if let Some(p) = s.take_idle_p() {
                     self.acquire(p, false);
                     return true;
                 }

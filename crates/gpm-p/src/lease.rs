@@ -54,7 +54,7 @@ const REVOKED: u64 = 2;
 /// One tenure of a P: what [`Lease::hold`] hands its holder, who presents it on every
 /// [`Lease::enter`]. Each hold starts a new tenure, so a holder that lost the P keeps
 /// failing `enter` even after the P has gone idle and been held by somebody else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tenure(u64);
 
 /// The lease of one P (see the module docs). The state word is `tenure * 4 + tag`.

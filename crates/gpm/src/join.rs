@@ -151,6 +151,19 @@ impl<T> JoinHandle<T> {
     /// outside it blocks the thread. A panic in the goroutine comes back as `Err(payload)`,
     /// exactly like `std::thread::JoinHandle::join`.
     pub fn join(self) -> thread::Result<T> {
+        match self.join_watched(|| None) {
+            Ok(r) => r,
+            Err(never) => unreachable!("{never}"),
+        }
+    }
+
+    /// Like [`JoinHandle::join`], but a thread (not a goroutine) waiting here gives up with
+    /// `Err(report)` once `verdict` returns one; whoever makes the verdict unparks the
+    /// thread. `block_on` waits this way for sysmon's deadlock report.
+    pub(crate) fn join_watched(
+        self,
+        verdict: impl Fn() -> Option<String>,
+    ) -> Result<thread::Result<T>, String> {
         let in_g = gpm_g::in_goroutine();
         let packet = self.task.packet();
         loop {
@@ -160,14 +173,14 @@ impl<T> JoinHandle<T> {
                     let State::Done(r) = std::mem::replace(&mut *s, State::Taken) else {
                         unreachable!()
                     };
-                    return r;
+                    return Ok(r);
                 }
                 State::Taken => unreachable!("gpm: join called twice"),
                 State::Pending(_) if in_g => {
                     if gpm_g::shutting_down() {
                         let msg: Box<dyn Any + Send> =
                             Box::new("gpm: join interrupted by runtime shutdown");
-                        return Err(msg);
+                        return Ok(Err(msg));
                     }
                     gpm_g::park(move |g| {
                         if let State::Pending(w) = &mut *s {
@@ -180,6 +193,9 @@ impl<T> JoinHandle<T> {
                 State::Pending(w) => {
                     *w = Some(Waiter::Thread(thread::current()));
                     drop(s);
+                    if let Some(report) = verdict() {
+                        return Err(report);
+                    }
                     thread::park();
                 }
             }

@@ -22,7 +22,10 @@
 //!   [`bounded`]`(n)`, [`unbounded`], [`select!`], `Select`, `after`, `tick`, `never`;
 //! - [`net`]: std's `TcpListener`, `TcpStream`, `UdpSocket` and Unix sockets on the
 //!   runtime's netpoller — a read, write, accept or connect that would block parks the
-//!   goroutine; outside a goroutine they behave exactly like the std types.
+//!   goroutine; outside a goroutine they behave exactly like the std types;
+//! - [`sync`]: Go's `sync` package: `Mutex`, `RwLock`, `Condvar`, `Semaphore`,
+//!   `WaitGroup`, `Once`, `OnceLock`, `Barrier` — a wait parks the goroutine, and one
+//!   object serves goroutines and threads at once.
 //!
 //! ```
 //! let (tx, rx) = gpm::bounded(0); // Go's make(chan i32)
@@ -62,6 +65,34 @@ pub mod chan {
 
 pub use gpm_chan::{bounded, select, unbounded, Receiver, Sender};
 
+/// Go's `sync` package: `Mutex`, `RwLock`, `Condvar`, `Semaphore`, `WaitGroup`, `Once`,
+/// `OnceLock` and `Barrier`, with std's API minus poisoning. A call that must wait parks
+/// the goroutine inside the runtime (its M runs others) and blocks the thread outside it;
+/// goroutines and threads can share one object. See the [`gpm_sync`] crate docs.
+///
+/// ```
+/// let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+/// let n = rt.block_on(|| {
+///     let total = std::sync::Arc::new(gpm::sync::Mutex::new(0));
+///     let wg = gpm::sync::WaitGroup::new();
+///     for _ in 0..100 {
+///         wg.add(1);
+///         let (total, wg) = (total.clone(), wg.clone());
+///         gpm::go!(move || {
+///             *total.lock() += 1;
+///             wg.done();
+///         });
+///     }
+///     wg.wait(); // parks this goroutine until the count is zero
+///     let n = *total.lock();
+///     n
+/// });
+/// assert_eq!(n, 100);
+/// ```
+pub mod sync {
+    pub use gpm_sync::*;
+}
+
 mod join;
 pub mod net;
 mod runtime;
@@ -78,6 +109,27 @@ pub use spawn::{spawn, Builder};
 /// goroutine it yields the OS thread.
 pub fn yield_now() {
     gpm_g::yield_now();
+}
+
+/// Runs `f`, a call that blocks its thread (file I/O, a blocking library call,
+/// `std::thread::sleep`), without holding up the other goroutines of this goroutine's P
+/// (Go's `entersyscall`/`exitsyscall`). The goroutine keeps its thread for the call; if the
+/// call takes long while goroutines wait, the runtime's monitor (sysmon) hands the P to
+/// another thread. Afterwards the goroutine takes a P back (its old one if free) or waits
+/// for one. A quick call costs a few stores. Outside a goroutine it just calls `f`.
+///
+/// ```
+/// let rt = gpm::Runtime::builder().procs(1).build().unwrap();
+/// let len = rt.block_on(|| {
+///     let other = gpm::go!(|| 6 * 7); // runs while we block below
+///     let len = gpm::syscall(|| std::fs::read("Cargo.toml").map(|b| b.len()));
+///     assert_eq!(other.join().unwrap(), 42);
+///     len
+/// });
+/// assert!(len.unwrap() > 0);
+/// ```
+pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
+    gpm_m::syscall(f)
 }
 
 /// The id of the calling goroutine, or `None` outside any goroutine.

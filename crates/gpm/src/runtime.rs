@@ -4,7 +4,7 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 use std::thread;
 
-use gpm_m::{Config, Scheduler};
+use gpm_m::{Config, Scheduler, DEFAULT_MAX_THREADS};
 
 use crate::spawn::Builder;
 use crate::JoinHandle;
@@ -57,6 +57,8 @@ pub struct RuntimeBuilder {
     procs: Option<usize>,
     stack_size: Option<usize>,
     thread_name: Option<String>,
+    max_threads: Option<usize>,
+    no_handoff: bool,
 }
 
 impl RuntimeBuilder {
@@ -76,6 +78,22 @@ impl RuntimeBuilder {
     /// The name prefix of the worker threads (default `gpm-m`).
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
         self.thread_name = Some(name.into());
+        self
+    }
+
+    /// The most worker threads the runtime starts (default 512, and at least `procs`).
+    /// Threads beyond `procs` take over the Ps of goroutines stuck in [`crate::syscall`]
+    /// or in long computations; at the limit, queued goroutines wait for those to return.
+    pub fn max_threads(mut self, n: usize) -> Self {
+        self.max_threads = Some(n);
+        self
+    }
+
+    /// Whether sysmon hands the P of a goroutine stuck in a blocking call or a long
+    /// computation to another thread (default: yes). Turning it off brings back the
+    /// stall that the handoff exists to prevent; it is here to measure what it buys.
+    pub fn handoff(mut self, on: bool) -> Self {
+        self.no_handoff = !on;
         self
     }
 
@@ -101,6 +119,8 @@ impl RuntimeBuilder {
             stack_size,
             thread_name: self.thread_name.unwrap_or_else(|| "gpm-m".into()),
             poller: Some(poller),
+            max_threads: self.max_threads.unwrap_or(DEFAULT_MAX_THREADS.max(procs)),
+            handoff: !self.no_handoff,
         })?;
         Ok(Runtime { sched })
     }
@@ -129,14 +149,32 @@ impl Runtime {
     /// Runs `f` as a goroutine of this runtime and blocks the calling thread until it
     /// returns. A panic in `f` is resumed on the caller. Can be called any number of times,
     /// from any thread.
+    ///
+    /// # Panics
+    /// Besides resuming `f`'s panic: with `all goroutines are asleep - deadlock!` and the
+    /// parked goroutines' ids and names, as Go does, when `f`'s goroutine waits for
+    /// something nothing can deliver any more. That is: every goroutine is parked, none is
+    /// in [`crate::syscall`], no timer is pending, none waits on a socket, and the process
+    /// has no threads besides this runtime's and the ones waiting in `block_on` (a plain
+    /// thread might still hold a `Sender`, so while one is alive no deadlock is reported;
+    /// the check needs Linux's `/proc/self/task`). The goroutines stay parked until the
+    /// runtime is dropped.
     pub fn block_on<F, T>(&self, f: F) -> T
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        match self.spawn(f).join() {
-            Ok(v) => v,
-            Err(payload) => std::panic::resume_unwind(payload),
+        let h = self.spawn(f);
+        let joined = if gpm_g::in_goroutine() {
+            Ok(h.join())
+        } else {
+            let watch = self.sched.register_blocker();
+            h.join_watched(|| watch.verdict())
+        };
+        match joined {
+            Ok(Ok(v)) => v,
+            Ok(Err(payload)) => std::panic::resume_unwind(payload),
+            Err(report) => panic!("{report}"),
         }
     }
 

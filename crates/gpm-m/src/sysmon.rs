@@ -1,0 +1,212 @@
+//! sysmon: the runtime's monitor thread. It holds no P and runs no goroutines; it watches
+//! the Ps and takes one away from an M that cannot run its queue (Go's `retake`).
+//!
+//! Each round it looks at every held P's lease (`gpm_p::lease`):
+//!
+//! - a P whose goroutine is inside `gpm::syscall` and has not come back for
+//!   [`SYSCALL_RETAKE`] is taken if there is work it could run (its own queue, or a
+//!   global queue nobody else is free to drain), and after [`LONG_RUN`] in any case, so it
+//!   is idle and ready for the next burst of work;
+//! - a P whose schedule count has not moved for [`LONG_RUN`] has been running one goroutine
+//!   all that time without a scheduling point; it is taken if there is work waiting for it.
+//!
+//! A taken P goes to an idle (or new) M if there is work, else to the idle list. The M that
+//! lost it keeps running its goroutine without a P; that goroutine's readies and spawns go
+//! to the global queue, and at its next switch (or when its blocking call returns) it
+//! rejoins: it takes an idle P if there is one, else it queues itself globally and its M
+//! parks. This is liveness without preemption: Go would stop the long runner with a signal
+//! and run the queue on the same M; gpm cannot interrupt a goroutine, so for a while the
+//! runtime runs one thread more than it has Ps, and the OS shares the cores between them.
+//!
+//! The round's period starts at 20 µs and doubles after 50 rounds that found nothing, up
+//! to 10 ms (Go's numbers). When every P is idle and nobody is in a syscall, sysmon sleeps
+//! until a P is taken again (Go's `sysmonwait`), unless a `block_on` is waiting, for which
+//! it also runs the deadlock check.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::sched::Scheduler;
+
+/// How long a goroutine may stay in `gpm::syscall` before its P is handed to another M
+/// when there is work for it (Go retakes after one sysmon tick, at least 20 µs).
+pub const SYSCALL_RETAKE: Duration = Duration::from_micros(20);
+/// How long one goroutine may run without a scheduling point before its P is handed to
+/// another M when there is work for it (Go's `forcePreemptNS`).
+pub const LONG_RUN: Duration = Duration::from_millis(10);
+
+const MIN_DELAY: Duration = Duration::from_micros(20);
+const MAX_DELAY: Duration = Duration::from_millis(10);
+/// Quiet rounds before the period starts doubling.
+const QUIET_ROUNDS: u32 = 50;
+
+/// sysmon's shared state within a scheduler.
+#[derive(Default)]
+pub(crate) struct Sysmon {
+    started: AtomicBool,
+    /// True while sysmon sleeps without a deadline; whoever takes an idle P wakes it.
+    sleeping: AtomicBool,
+    /// Set at shutdown, under `lock`.
+    stop: Mutex<bool>,
+    cv: Condvar,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// What sysmon remembers about one P between rounds.
+#[derive(Clone, Copy)]
+struct Seen {
+    tick: u32,
+    since: Instant,
+    /// A revocation is under way: the holder was mid-push when it was made.
+    revoking: bool,
+}
+
+impl Sysmon {
+    /// Starts the sysmon thread of `s` if it is not running yet.
+    pub(crate) fn ensure_started(s: &Arc<Scheduler>) {
+        let me = &s.sysmon;
+        if me.started.load(Ordering::Relaxed) || me.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let sched = s.clone();
+        let name = format!("{}-sysmon", s.config.thread_name);
+        match std::thread::Builder::new()
+            .name(name)
+            .spawn(move || run(sched))
+        {
+            Ok(h) => *me.thread.lock() = Some(h),
+            Err(e) => eprintln!(
+                "gpm: cannot start the sysmon thread ({e}): blocking calls and long-running \
+                 goroutines will hold their Ps"
+            ),
+        }
+    }
+
+    /// Wakes sysmon from a sleep without deadline, if it is in one. Called after a P was
+    /// taken from the idle list (SeqCst, pairing with `deep_sleep`).
+    pub(crate) fn kick(&self) {
+        if self.sleeping.load(Ordering::SeqCst) {
+            let _g = self.stop.lock();
+            self.cv.notify_one();
+        }
+    }
+
+    /// Stops the thread and waits for it (shutdown).
+    pub(crate) fn stop(&self) {
+        *self.stop.lock() = true;
+        self.cv.notify_one();
+        let h = self.thread.lock().take();
+        if let Some(h) = h {
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+fn run(s: Arc<Scheduler>) {
+    let procs = s.allp.len();
+    let now = Instant::now();
+    let mut seen = vec![
+        Seen {
+            tick: 0,
+            since: now,
+            revoking: false,
+        };
+        procs
+    ];
+    let mut delay = MIN_DELAY;
+    let mut quiet = 0u32;
+    loop {
+        if !wait(&s, delay) {
+            return;
+        }
+        let now = Instant::now();
+        let acted = retake(&s, &mut seen, now);
+        if acted {
+            delay = MIN_DELAY;
+            quiet = 0;
+        } else {
+            quiet += 1;
+            if quiet > QUIET_ROUNDS {
+                delay = (delay * 2).min(MAX_DELAY);
+            }
+        }
+        if s.deadlock_check() {
+            delay = MAX_DELAY;
+        }
+    }
+}
+
+/// Sleeps for `delay`, or until kicked when the runtime is idle. False at shutdown.
+fn wait(s: &Scheduler, delay: Duration) -> bool {
+    let me = &s.sysmon;
+    let mut stop = me.stop.lock();
+    if *stop {
+        return false;
+    }
+    me.sleeping.store(true, Ordering::SeqCst);
+    if s.quiescent() && !s.has_blockers() {
+        me.cv.wait(&mut stop);
+    } else {
+        me.sleeping.store(false, Ordering::SeqCst);
+        me.cv.wait_for(&mut stop, delay);
+    }
+    me.sleeping.store(false, Ordering::SeqCst);
+    !*stop
+}
+
+/// One retake round over all Ps. True if it took a P (or has one in progress).
+fn retake(s: &Scheduler, seen: &mut [Seen], now: Instant) -> bool {
+    let mut acted = false;
+    for (i, p) in s.allp.iter().enumerate() {
+        let lease = p.lease();
+        let rec = &mut seen[i];
+        if rec.revoking {
+            acted = true;
+            if lease.holder_out() {
+                rec.revoking = false;
+                s.take_revoked(i);
+                *rec = fresh(lease.tick(), now);
+            }
+            continue;
+        }
+        let tick = lease.tick();
+        if !lease.is_held() || tick != rec.tick {
+            *rec = fresh(tick, now);
+            continue;
+        }
+        let stuck = now.saturating_duration_since(rec.since);
+        let syscall = lease.in_syscall();
+        let limit = if syscall { SYSCALL_RETAKE } else { LONG_RUN };
+        if stuck < limit {
+            continue;
+        }
+        let wanted = p.has_work() || s.global_work_unserved();
+        if !(wanted || syscall && stuck >= LONG_RUN) {
+            continue;
+        }
+        if !s.can_hand_off() || !lease.try_revoke() {
+            continue;
+        }
+        acted = true;
+        if lease.holder_out() {
+            s.take_revoked(i);
+            *rec = fresh(lease.tick(), now);
+        } else {
+            rec.revoking = true;
+        }
+    }
+    acted
+}
+
+fn fresh(tick: u32, now: Instant) -> Seen {
+    Seen {
+        tick,
+        since: now,
+        revoking: false,
+    }
+}
