@@ -13,6 +13,11 @@
 //!   (so sysmon hands the P off on every call), vs the sleep on a plain thread: the cost
 //!   of the handoff path, and how much the queued goroutines got to run meanwhile.
 //!
+//! Every cell builds its runtime once and reuses it for the warm-up and the measured runs,
+//! as the other benches do; the `gpm-fresh` rows build a new gpm runtime for every run
+//! (not timed), because sysmon's behaviour differs between a runtime's first `block_on`
+//! and later ones (see the notes printed under the tables).
+//!
 //! Each cell runs in a fresh child process (see `gpm_bench::child`), named like
 //! `mixed:sleep:gpm-nohandoff`, `call:tokio:1:200000` or `block:gpm:2:2000`; FILTER is a
 //! substring of those names. Every run checks its result (the pipeline's and the
@@ -65,7 +70,7 @@ const CALLS_PLAIN: usize = 100_000_000;
 /// `gpm::syscall` calls per run.
 const CALLS_SYSCALL: usize = 10_000_000;
 /// `block_in_place` calls per run.
-const CALLS_TOKIO: usize = 200_000;
+const CALLS_TOKIO: usize = 10_000_000;
 /// Blocking calls per run in the `block` workload.
 const BLOCK_CALLS: usize = 2_000;
 /// How long each of them sleeps.
@@ -131,6 +136,10 @@ fn mixed_cell(cell: &str, cfg: &Config, variant: &str, peer: &str) {
             let g = gpm_peer::Gpm::new(cfg.procs, peer != "gpm-nohandoff");
             let work = work.clone();
             Box::new(move || g.mixed(m, work.clone()))
+        }
+        "gpm-fresh" => {
+            let (work, procs) = (work.clone(), cfg.procs);
+            Box::new(move || gpm_peer::Gpm::new(procs, true).mixed(m, work.clone()))
         }
         "tokio-bip" | "tokio-spawn" => {
             let t = tokio_peer::Tokio::new(cfg.procs);
@@ -198,6 +207,9 @@ fn block_cell(cell: &str, cfg: &Config, peer: &str, procs: usize, n: usize) {
         "gpm" | "gpm-nohandoff" => {
             let g = gpm_peer::Gpm::new(procs, peer == "gpm");
             Box::new(move || g.blocking(n, BLOCK_SLEEP, yielders))
+        }
+        "gpm-fresh" => {
+            Box::new(move || gpm_peer::Gpm::new(procs, true).blocking(n, BLOCK_SLEEP, yielders))
         }
         "tokio" => {
             let t = tokio_peer::Tokio::new(procs);
