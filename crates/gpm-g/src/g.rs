@@ -1,8 +1,9 @@
 //! The G record: identity, state, and the per-G data only its current runner touches.
 
+use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use corosensei::{Coroutine, Yielder};
@@ -55,7 +56,14 @@ pub struct G {
     pub(crate) running: UnsafeCell<Running>,
     /// Address of the canary word of a stack without a guard page, 0 otherwise.
     pub(crate) canary: Cell<usize>,
+    /// `lock_os_thread` nesting depth, and the M (as the scheduler names it) the G is pinned
+    /// to while it is above zero. Written only by the G itself.
+    pin_depth: AtomicU32,
+    pinned_to: std::sync::Mutex<Option<Pin>>,
 }
+
+/// What a pinned G is pinned to: the scheduler's handle for one M.
+pub type Pin = Arc<dyn Any + Send + Sync>;
 
 /// What a goroutine runs: its closure together with wherever its result goes. One shared
 /// object (an `Arc`) so that the spawner's join handle and the G can point at the same
@@ -113,6 +121,8 @@ impl G {
             yielder: Cell::new(std::ptr::null()),
             running: UnsafeCell::new(running),
             canary: Cell::new(0),
+            pin_depth: AtomicU32::new(0),
+            pinned_to: std::sync::Mutex::new(None),
         })
     }
 
@@ -142,6 +152,8 @@ impl G {
         *inner.body.get_mut() = Body::Entry(entry);
         inner.yielder.set(std::ptr::null());
         inner.canary.set(0);
+        *inner.pin_depth.get_mut() = 0;
+        *inner.pinned_to.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
         *inner.running.get_mut() = running_record(id, inner.name.as_deref());
         Ok(())
     }
@@ -179,6 +191,53 @@ impl G {
     /// Records the scheduler's registry slot for this G.
     pub fn set_registry_slot(&self, slot: u64) {
         self.registry_slot.store(slot, Ordering::Relaxed);
+    }
+
+    /// The M this G is pinned to (`lock_os_thread`), if any. One relaxed load when not.
+    pub fn pinned_to(&self) -> Option<Pin> {
+        if self.pin_depth.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        self.pinned_to
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// One more level of pinning, to the M that `m` names (asked for only on the first
+    /// level). Called by the G itself. True on the first level.
+    pub fn pin(&self, m: impl FnOnce() -> Pin) -> bool {
+        let depth = self.pin_depth.load(Ordering::Relaxed);
+        if depth == 0 {
+            *self.pinned_to.lock().unwrap_or_else(|e| e.into_inner()) = Some(m());
+        }
+        let depth = depth
+            .checked_add(1)
+            .expect("gpm: lock_os_thread nested more than u32::MAX times");
+        self.pin_depth.store(depth, Ordering::Release);
+        depth == 1
+    }
+
+    /// One level less (a no-op at zero, like Go's `UnlockOSThread`). Called by the G
+    /// itself. True if the G is no longer pinned.
+    pub fn unpin(&self) -> bool {
+        match self.pin_depth.load(Ordering::Relaxed) {
+            0 => false,
+            1 => {
+                self.unpin_all();
+                true
+            }
+            d => {
+                self.pin_depth.store(d - 1, Ordering::Release);
+                false
+            }
+        }
+    }
+
+    /// Drops every level of pinning (the G exited).
+    pub fn unpin_all(&self) {
+        self.pin_depth.store(0, Ordering::Release);
+        *self.pinned_to.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

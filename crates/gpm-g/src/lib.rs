@@ -26,8 +26,9 @@
 //! local, which the compiler may compute once per function), a `std::sync::MutexGuard`, a
 //! `RefCell` borrow of thread-local data. gpm cannot see these at compile time, just as
 //! `corosensei` cannot, which is why its `Coroutine` is `!Send`. Do not hold thread-bound
-//! state across a blocking gpm call. Pinning a goroutine to its thread (Go's
-//! `LockOSThread`) is the planned escape hatch; it is not implemented yet.
+//! state across a blocking gpm call, or pin the goroutine to its thread first
+//! (`gpm::lock_os_thread`, Go's `LockOSThread`; the pin is recorded on the G by
+//! [`G::pin`] and honoured by `gpm-m`).
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 pub mod block;
@@ -43,7 +44,7 @@ pub mod stack;
 pub mod state;
 pub mod sync;
 
-pub use g::{Entry, GId, GRef, G};
+pub use g::{Entry, GId, GRef, Pin, G};
 pub use park::{
     current, current_id, in_goroutine, park, ready, ready_fifo, shutting_down, yield_now,
 };

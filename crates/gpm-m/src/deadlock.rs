@@ -93,7 +93,7 @@ impl Scheduler {
     }
 
     fn all_ms_idle(&self) -> bool {
-        self.idle.nmidle() == self.threads()
+        self.idle.nmidle() + self.pinned_ms.lock().len() == self.threads()
     }
 
     fn nothing_pending(&self) -> bool {

@@ -14,6 +14,7 @@
 //! - [`sysmon`]: the monitor thread that hands on the P of a blocked or long-running M;
 //! - [`syscall()`]: Go's entersyscall/exitsyscall around a blocking call;
 //! - `deadlock`: `all goroutines are asleep - deadlock!` for `block_on`;
+//! - [`lock_os_thread`]: pinning a goroutine to its M;
 //! - [`timers`]: per-P timer heaps;
 //! - [`registry`]: every live goroutine, for shutdown.
 //!
@@ -23,6 +24,7 @@ mod deadlock;
 pub mod idle;
 mod mctx;
 pub mod mpark;
+mod pin;
 pub mod registry;
 mod sched;
 mod sync;
@@ -32,5 +34,6 @@ pub mod timers;
 mod worker;
 
 pub use deadlock::BlockerGuard;
+pub use pin::{lock_os_thread, unlock_os_thread};
 pub use sched::{Config, Scheduler, DEFAULT_MAX_THREADS};
 pub use syscall::syscall;

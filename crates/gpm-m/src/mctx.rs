@@ -16,7 +16,7 @@ use gpm_g::GRef;
 use gpm_p::lease::Tenure;
 use gpm_p::{PRef, P};
 
-use crate::sched::Scheduler;
+use crate::sched::{MHandle, Scheduler};
 
 /// What the thread-local M context tells code running on an M.
 pub(crate) struct MCtx {
@@ -27,6 +27,11 @@ pub(crate) struct MCtx {
     tenure: Cell<Tenure>,
     /// True while a goroutine runs on this M (the M is outside its lease section).
     in_g: Cell<bool>,
+    /// This M's parking place, which also names it to a goroutine pinned to it.
+    pub(crate) park: MHandle,
+    /// True while a goroutine is pinned to this M (`lock_os_thread`): the M runs nothing
+    /// else, and sleeps while that goroutine does.
+    pub(crate) pinned: Cell<bool>,
     /// Records of goroutines that exited on this M, for the next spawn here. Touched only by
     /// this thread, never across a switch (spawn pops, the schedule loop pushes).
     pub(crate) free_gs: UnsafeCell<Vec<GRef>>,
@@ -42,13 +47,15 @@ pub(crate) const FREE_GS: usize = 64;
 pub(crate) const G_BATCH: usize = 32;
 
 impl MCtx {
-    pub(crate) fn new(sched: &Arc<Scheduler>) -> MCtx {
+    pub(crate) fn new(sched: &Arc<Scheduler>, park: MHandle) -> MCtx {
         MCtx {
             sched: Arc::as_ptr(sched),
             p: Cell::new(ptr::null()),
             held: UnsafeCell::new(None),
             tenure: Cell::new(Tenure::default()),
             in_g: Cell::new(false),
+            park,
+            pinned: Cell::new(false),
             free_gs: UnsafeCell::new(Vec::new()),
         }
     }

@@ -6,11 +6,16 @@
 
 use std::time::Instant;
 
+use gpm_g::GRef;
+
 use crate::sync::{Condvar, Mutex};
 
 struct Slot<P> {
     notified: bool,
     handoff: Option<(P, bool)>,
+    /// For an M pinned to a goroutine (`lock_os_thread`): that goroutine, handed over with
+    /// a P by whichever M found it runnable.
+    pinned: Option<GRef>,
 }
 
 /// One M's parking place.
@@ -32,6 +37,7 @@ impl<P> MPark<P> {
             slot: Mutex::new(Slot {
                 notified: false,
                 handoff: None,
+                pinned: None,
             }),
             cv: Condvar::new(),
         }
@@ -48,6 +54,32 @@ impl<P> MPark<P> {
         }
         drop(s);
         self.cv.notify_one();
+    }
+
+    /// Wakes an M pinned to `g`, handing it `p` to run `g` on.
+    pub fn wake_pinned(&self, p: P, g: GRef) {
+        let mut s = self.slot.lock();
+        debug_assert!(s.handoff.is_none(), "gpm: two Ps handed to one M");
+        s.notified = true;
+        s.handoff = Some((p, false));
+        s.pinned = Some(g);
+        drop(s);
+        self.cv.notify_one();
+    }
+
+    /// A pinned M sleeps until handed its goroutine and a P, or woken without (shutdown).
+    pub fn park_pinned(&self) -> Option<(P, GRef)> {
+        let mut s = self.slot.lock();
+        while !s.notified {
+            s = self.cv.wait(s, None);
+        }
+        s.notified = false;
+        let (p, _) = s.handoff.take()?;
+        let g = s
+            .pinned
+            .take()
+            .expect("gpm: a pinned M handed a P without its goroutine");
+        Some((p, g))
     }
 
     /// Forgets a wake that arrived without a handoff (a timer sleeper's nudge that came

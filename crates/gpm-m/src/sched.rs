@@ -99,6 +99,8 @@ pub struct Scheduler {
     /// nothing moved).
     pub(crate) m_wakes: AtomicU64,
     pub(crate) sysmon: Sysmon,
+    /// Ms asleep while the goroutine pinned to them is (see `worker::stop_pinned`).
+    pub(crate) pinned_ms: Mutex<Vec<MHandle>>,
     /// Threads waiting in `block_on`, for deadlock reports.
     pub(crate) blockers: Mutex<Vec<Arc<Blocker>>>,
     /// Set once the thread limit has been reported.
@@ -155,6 +157,7 @@ impl Scheduler {
             nsyscall: AtomicUsize::new(0),
             m_wakes: AtomicU64::new(0),
             sysmon: Sysmon::default(),
+            pinned_ms: Mutex::new(Vec::new()),
             blockers: Mutex::new(Vec::new()),
             limit_reported: AtomicBool::new(false),
             config,
@@ -391,6 +394,9 @@ impl Scheduler {
             return 0;
         }
         for m in self.idle.take_all_m() {
+            m.wake(None);
+        }
+        for m in self.pinned_ms.lock().iter() {
             m.wake(None);
         }
         self.nudge_sleeper();

@@ -58,10 +58,40 @@ pub(crate) struct Sysmon {
 /// What sysmon remembers about one P between rounds.
 #[derive(Clone, Copy)]
 struct Seen {
+    /// The schedule count, and since when it has stayed put.
     tick: u32,
     since: Instant,
+    /// The syscall count, and since when it has stayed put.
+    sys_tick: u32,
+    sys_since: Instant,
     /// A revocation is under way: the holder was mid-push when it was made.
     revoking: bool,
+}
+
+impl Seen {
+    fn new(now: Instant) -> Seen {
+        Seen {
+            tick: 0,
+            since: now,
+            sys_tick: 0,
+            sys_since: now,
+            revoking: false,
+        }
+    }
+
+    /// Updates the record from the lease; returns how long the schedule count and the
+    /// syscall count have each stayed put.
+    fn observe(&mut self, tick: u32, sys_tick: u32, now: Instant) -> (Duration, Duration) {
+        if tick != self.tick {
+            self.tick = tick;
+            self.since = now;
+        }
+        if sys_tick != self.sys_tick {
+            self.sys_tick = sys_tick;
+            self.sys_since = now;
+        }
+        (now - self.since, now - self.sys_since)
+    }
 }
 
 impl Sysmon {
@@ -108,16 +138,7 @@ impl Sysmon {
 }
 
 fn run(s: Arc<Scheduler>) {
-    let procs = s.allp.len();
-    let now = Instant::now();
-    let mut seen = vec![
-        Seen {
-            tick: 0,
-            since: now,
-            revoking: false,
-        };
-        procs
-    ];
+    let mut seen = vec![Seen::new(Instant::now()); s.allp.len()];
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
     loop {
@@ -125,8 +146,8 @@ fn run(s: Arc<Scheduler>) {
             return;
         }
         let now = Instant::now();
-        let acted = retake(&s, &mut seen, now);
-        if acted {
+        let busy = retake(&s, &mut seen, now);
+        if busy {
             delay = MIN_DELAY;
             quiet = 0;
         } else {
@@ -159,54 +180,49 @@ fn wait(s: &Scheduler, delay: Duration) -> bool {
     !*stop
 }
 
-/// One retake round over all Ps. True if it took a P (or has one in progress).
+/// One retake round over all Ps. True if it took a P, has one in progress, or saw one
+/// that it may take soon (a goroutine in a syscall while work waits): the period then
+/// stays short, so a call that blocks is noticed within a round or two.
 fn retake(s: &Scheduler, seen: &mut [Seen], now: Instant) -> bool {
-    let mut acted = false;
+    let mut busy = false;
     for (i, p) in s.allp.iter().enumerate() {
         let lease = p.lease();
         let rec = &mut seen[i];
         if rec.revoking {
-            acted = true;
+            busy = true;
             if lease.holder_out() {
                 rec.revoking = false;
                 s.take_revoked(i);
-                *rec = fresh(lease.tick(), now);
             }
             continue;
         }
-        let tick = lease.tick();
-        if !lease.is_held() || tick != rec.tick {
-            *rec = fresh(tick, now);
+        let (running, in_call) = rec.observe(lease.tick(), lease.syscall_tick(), now);
+        if !lease.is_held() {
+            // Idle: start the clocks afresh when it is held again.
+            rec.since = now;
+            rec.sys_since = now;
             continue;
         }
-        let stuck = now.saturating_duration_since(rec.since);
         let syscall = lease.in_syscall();
-        let limit = if syscall { SYSCALL_RETAKE } else { LONG_RUN };
-        if stuck < limit {
-            continue;
-        }
         let wanted = p.has_work() || s.global_work_unserved();
-        if !(wanted || syscall && stuck >= LONG_RUN) {
+        busy |= syscall && wanted;
+        // Go's rules: a P in one blocking call for a whole round is taken if work waits,
+        // and after 10 ms in any case (so it is free for the next burst); a P whose
+        // goroutine has not been switched for 10 ms is taken if work waits.
+        let take = if syscall && in_call >= SYSCALL_RETAKE {
+            wanted || in_call >= LONG_RUN
+        } else {
+            running >= LONG_RUN && wanted
+        };
+        if !take || !s.can_hand_off() || !lease.try_revoke() {
             continue;
         }
-        if !s.can_hand_off() || !lease.try_revoke() {
-            continue;
-        }
-        acted = true;
+        busy = true;
         if lease.holder_out() {
             s.take_revoked(i);
-            *rec = fresh(lease.tick(), now);
         } else {
             rec.revoking = true;
         }
     }
-    acted
-}
-
-fn fresh(tick: u32, now: Instant) -> Seen {
-    Seen {
-        tick,
-        since: now,
-        revoking: false,
-    }
+    busy
 }

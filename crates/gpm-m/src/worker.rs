@@ -104,10 +104,18 @@ struct M<'a> {
     polled: Cell<Vec<GRef>>,
 }
 
+/// True if `pin` names the M whose parking place is `park`.
+fn same_m(pin: &gpm_g::Pin, park: &MHandle) -> bool {
+    std::ptr::eq(
+        Arc::as_ptr(pin) as *const (),
+        Arc::as_ptr(park) as *const (),
+    )
+}
+
 /// The body of an M thread. `park` already holds the P (and spinning flag) it starts with.
 pub(crate) fn run_m(sched: Arc<Scheduler>, park: MHandle) {
     gpm_g::overflow::ensure_altstack();
-    let ctx = MCtx::new(&sched);
+    let ctx = MCtx::new(&sched, park.clone());
     MCtx::install(&ctx);
     let mut m = M {
         sched: &sched,
@@ -134,6 +142,16 @@ pub(crate) fn run_m(sched: Arc<Scheduler>, park: MHandle) {
 impl M<'_> {
     fn schedule(&mut self) {
         loop {
+            if self.ctx.pinned.get() {
+                // Our pinned goroutine switched out: sleep until it is runnable again.
+                match self.stop_pinned() {
+                    Some(g) => {
+                        self.execute(g);
+                        continue;
+                    }
+                    None => return,
+                }
+            }
             // Sysmon took our P while a goroutine ran: find another, or park until given one.
             if self.ctx.p().is_none() && !self.wait_for_p() {
                 return;
@@ -147,7 +165,54 @@ impl M<'_> {
                     self.sched.wakep();
                 }
             }
+            if let Some(owner) = g.pinned_to() {
+                if !same_m(&owner, &self.park) {
+                    self.hand_to_pinned(owner, g);
+                    continue;
+                }
+            }
             self.execute(g);
+        }
+    }
+
+    /// A goroutine pinned to this M has switched out (Go's `stoplockedm`): give the P to
+    /// whoever can use it and sleep until somebody hands the goroutine back with a P.
+    /// `None` at shutdown.
+    fn stop_pinned(&mut self) -> Option<GRef> {
+        let s = self.sched;
+        if let Some(p) = self.ctx.release() {
+            s.idle.put_p(p);
+            s.idle.fence_before_recheck();
+            if self.has_work_anywhere() {
+                s.wakep();
+            }
+        }
+        s.pinned_ms.lock().push(self.park.clone());
+        let handed = if s.shutdown.load(Ordering::Acquire) {
+            None
+        } else {
+            self.park.park_pinned()
+        };
+        s.pinned_ms.lock().retain(|m| !Arc::ptr_eq(m, &self.park));
+        let (p, g) = handed?;
+        self.acquire(p, false);
+        Some(g)
+    }
+
+    /// We found a goroutine pinned to another M (Go's `startlockedm`): hand it our P and the
+    /// goroutine, and go without a P ourselves.
+    fn hand_to_pinned(&mut self, owner: gpm_g::Pin, g: GRef) {
+        let s = self.sched;
+        let owner: MHandle = owner
+            .downcast()
+            .expect("gpm: a goroutine pinned to something that is not an M");
+        match self.ctx.release() {
+            Some(p) => owner.wake_pinned(p, g),
+            None => {
+                // Sysmon is taking our P: the goroutine goes round again.
+                s.global.push(g);
+                s.wakep();
+            }
         }
     }
 
@@ -165,6 +230,9 @@ impl M<'_> {
             }
             (Ran::Parked, _) => {}
             (Ran::Exited, p) => {
+                if self.ctx.pinned.replace(false) {
+                    g.unpin_all();
+                }
                 match p {
                     Some(p) => p.shared().count_exit(),
                     None => s.count_exit_outside(),

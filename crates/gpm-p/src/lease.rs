@@ -41,8 +41,9 @@
 //!   old holder back in).
 //!
 //! The lease also carries what sysmon reads to decide: `tick`, bumped by the holder at each
-//! fresh schedule (a stale tick means one goroutine has run for a whole sysmon period), and
-//! `syscall`, set while the holder's goroutine is inside `gpm::syscall`.
+//! fresh schedule (a tick that stays put means one goroutine has run all that time),
+//! `syscall`, set while the holder's goroutine is inside `gpm::syscall`, and
+//! `syscall_tick`, bumped at each entry (one that stays put means one call is that long).
 
 use crate::sync::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -64,6 +65,7 @@ pub struct Lease {
     busy: AtomicBool,
     syscall: AtomicBool,
     tick: AtomicU32,
+    syscall_tick: AtomicU32,
 }
 
 impl Default for Lease {
@@ -80,6 +82,7 @@ impl Lease {
             busy: AtomicBool::new(false),
             syscall: AtomicBool::new(false),
             tick: AtomicU32::new(0),
+            syscall_tick: AtomicU32::new(0),
         }
     }
 
@@ -170,7 +173,7 @@ impl Lease {
         self.state.store(s & !TAG | IDLE, Ordering::Release);
     }
 
-    /// The holder counts a fresh schedule (or a syscall boundary).
+    /// The holder counts a fresh schedule.
     #[inline]
     pub fn bump_tick(&self) {
         let t = self.tick.load(Ordering::Relaxed);
@@ -182,10 +185,22 @@ impl Lease {
         self.tick.load(Ordering::Relaxed)
     }
 
-    /// The holder's goroutine enters (`true`) or leaves a blocking call.
+    /// The holder's goroutine enters (`true`) or leaves a blocking call. Entering counts
+    /// a new call, so sysmon can tell one long call from many short ones (Go's
+    /// `syscalltick`); neither touches the schedule count, so a goroutine making calls
+    /// back to back for 10 ms still looks like a long runner.
     pub fn set_syscall(&self, on: bool) {
+        if on {
+            let t = self.syscall_tick.load(Ordering::Relaxed);
+            self.syscall_tick
+                .store(t.wrapping_add(1), Ordering::Relaxed);
+        }
         self.syscall.store(on, Ordering::Relaxed);
-        self.bump_tick();
+    }
+
+    /// The number of blocking calls the holder's goroutines have entered, as sysmon sees it.
+    pub fn syscall_tick(&self) -> u32 {
+        self.syscall_tick.load(Ordering::Relaxed)
     }
 
     /// True while the holder's goroutine is inside `gpm::syscall`.

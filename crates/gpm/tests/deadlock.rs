@@ -53,6 +53,15 @@ fn child(case: &str) {
                 left.join().unwrap();
             });
         }
+        // A pinned goroutine's thread sleeps beside the idle ones: still a deadlock.
+        "pinned" => {
+            rt().block_on(|| {
+                gpm::lock_os_thread();
+                let (tx, rx) = bounded::<u32>(0);
+                let _keep = tx;
+                rx.recv().unwrap()
+            });
+        }
         // The report is a panic that a caller may catch; the runtime stays usable.
         "caught" => {
             let rt = rt();
@@ -190,6 +199,9 @@ fn main() {
         "a_cycle_of_named_goroutines_is_reported_with_their_names",
         &|| expect_report("cycle", &["left", "right"]),
     );
+    check("a_pinned_goroutine_waiting_forever_is_a_deadlock_too", &|| {
+        expect_report("pinned", &[])
+    });
     check("the_report_can_be_caught_and_the_runtime_goes_on", &|| {
         let o = run("caught", |_| {});
         assert!(o.ok, "caught: child failed: {}", o.stderr);
