@@ -52,8 +52,30 @@
 //! anything from it), a `std::sync::MutexGuard`, or any `!Send` value tied to the thread.
 //! Every M:N runtime with stackful coroutines has this hazard (`may` #6; `corosensei`
 //! makes its coroutines `!Send` for this reason); gpm documents it rather than hiding it.
-//! Pinning a goroutine to its thread (Go's `LockOSThread`) is the planned escape hatch and
-//! is not available yet.
+//!
+//! The cure is [`lock_os_thread`] (Go's `LockOSThread`): a pinned goroutine runs only on
+//! the thread that pinned it, so thread-locals, thread-affine handles (a GUI context, an
+//! OpenGL context, a `!Send` FFI object) and even a `MutexGuard` held across a blocking gpm
+//! call stay on their thread. While the goroutine is pinned its thread runs nothing else;
+//! [`unlock_os_thread`] ends it.
+//!
+//! ```
+//! use std::cell::Cell;
+//! thread_local! { static DEPTH: Cell<u32> = const { Cell::new(0) }; }
+//!
+//! let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+//! rt.block_on(|| {
+//!     gpm::lock_os_thread();
+//!     let me = std::thread::current().id();
+//!     DEPTH.with(|d| d.set(7));
+//!     for _ in 0..10 {
+//!         gpm::time::sleep(std::time::Duration::from_millis(1)); // parks, resumes here
+//!     }
+//!     assert_eq!(std::thread::current().id(), me);
+//!     assert_eq!(DEPTH.with(|d| d.get()), 7);
+//!     gpm::unlock_os_thread();
+//! });
+//! ```
 
 /// Go's channels: `bounded(0)` (rendezvous), `bounded(n)`, `unbounded()`, `select!`,
 /// `Select`, and the time channels `after`, `at`, `tick`, `never`. The API is
@@ -94,7 +116,10 @@ pub mod sync {
 }
 
 mod join;
+#[cfg(loom)]
+pub mod loom;
 pub mod net;
+#[cfg_attr(loom, path = "loom/runtime.rs")]
 mod runtime;
 mod spawn;
 pub mod time;
@@ -108,6 +133,9 @@ pub use spawn::{spawn, Builder};
 /// Lets other goroutines run: the caller goes to the back of its P's run queue. Outside a
 /// goroutine it yields the OS thread.
 pub fn yield_now() {
+    #[cfg(loom)]
+    ::loom::thread::yield_now();
+    #[cfg(not(loom))]
     gpm_g::yield_now();
 }
 
@@ -116,7 +144,8 @@ pub fn yield_now() {
 /// (Go's `entersyscall`/`exitsyscall`). The goroutine keeps its thread for the call; if the
 /// call takes long while goroutines wait, the runtime's monitor (sysmon) hands the P to
 /// another thread. Afterwards the goroutine takes a P back (its old one if free) or waits
-/// for one. A quick call costs a few stores. Outside a goroutine it just calls `f`.
+/// for one. A quick call costs a few tens of nanoseconds. Outside a goroutine it just
+/// calls `f`.
 ///
 /// ```
 /// let rt = gpm::Runtime::builder().procs(1).build().unwrap();
@@ -132,7 +161,27 @@ pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
     gpm_m::syscall(f)
 }
 
+/// Pins the calling goroutine to its OS thread (Go's `runtime.LockOSThread`): until the
+/// matching [`unlock_os_thread`] it runs only on this thread, and the thread runs no
+/// other goroutine. Calls nest. When the pinned goroutine blocks, its thread sleeps and
+/// its P serves other goroutines; each wake-up of a pinned goroutine therefore costs a
+/// thread handoff, so pin only code that needs a fixed thread (see the crate docs on the
+/// one inherent hazard). Unlike Go, a goroutine that exits while pinned leaves its thread
+/// to the runtime, which reuses it. A no-op outside a goroutine.
+pub fn lock_os_thread() {
+    gpm_m::lock_os_thread();
+}
+
+/// Undoes one [`lock_os_thread`]; once every call is undone the goroutine may migrate
+/// again. Unpaired calls are no-ops, as in Go.
+pub fn unlock_os_thread() {
+    gpm_m::unlock_os_thread();
+}
+
 /// The id of the calling goroutine, or `None` outside any goroutine.
 pub fn current_id() -> Option<GoroutineId> {
+    #[cfg(loom)]
+    return crate::loom::current_id();
+    #[cfg(not(loom))]
     gpm_g::current_id()
 }
