@@ -279,7 +279,7 @@ impl<T> Array<T> {
                 }
                 Err(TrySendError::Full(m)) => m,
             };
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if deadline.is_some_and(|d| crate::sync::now() >= d) {
                 return Err(SendTimeoutError::Timeout(msg));
             }
             if gpm_g::shutting_down() {

@@ -50,7 +50,7 @@ pub(crate) fn recv<T>(
             Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
             Err(TryRecvError::Empty) => {}
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| crate::sync::now() >= d) {
             return Err(RecvTimeoutError::Timeout);
         }
         if gpm_g::shutting_down() {

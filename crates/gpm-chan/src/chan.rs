@@ -155,7 +155,7 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// A channel that delivers one message, the instant it became due, after `d` (Go's
 /// `time.After`). Inside a goroutine the wait is a timer on the runtime.
 pub fn after(d: Duration) -> Receiver<Instant> {
-    match Instant::now().checked_add(d) {
+    match crate::sync::now().checked_add(d) {
         Some(t) => at(t),
         None => never(),
     }
@@ -172,7 +172,7 @@ pub fn at(when: Instant) -> Receiver<Instant> {
 /// the oldest tick it missed, then the next one on the period's grid; ticks in between are
 /// dropped. A period too long for the clock gives a channel that never delivers.
 pub fn tick(d: Duration) -> Receiver<Instant> {
-    match Instant::now().checked_add(d) {
+    match crate::sync::now().checked_add(d) {
         Some(first) => Receiver {
             flavor: ReceiverFlavor::Tick(Arc::new(Tick::new(first, d)), |t| t),
         },
@@ -190,7 +190,7 @@ pub fn never<T>() -> Receiver<T> {
 
 /// The deadline `d` from now, `None` ("never") if the clock cannot express it.
 pub(crate) fn deadline_after(d: Duration) -> Option<Instant> {
-    Instant::now().checked_add(d)
+    crate::sync::now().checked_add(d)
 }
 
 impl<T> Sender<T> {

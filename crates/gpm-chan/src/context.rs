@@ -245,7 +245,7 @@ impl Context {
                 return self.outcome().unwrap_or(Selected::Interrupted);
             }
             if let Some(d) = deadline {
-                if !timer_armed && Instant::now() >= d {
+                if !timer_armed && crate::sync::now() >= d {
                     if self.abort() {
                         return Selected::Aborted;
                     }
@@ -280,7 +280,7 @@ impl Context {
             }
             match deadline {
                 Some(d) => {
-                    let now = Instant::now();
+                    let now = crate::sync::now();
                     if now < d {
                         me.park_timeout(d - now);
                     } else if self.abort() {

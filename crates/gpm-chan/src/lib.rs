@@ -53,8 +53,18 @@ mod select_dyn;
 mod select_macro;
 mod sync;
 mod timer;
+#[cfg(loom)]
+mod vclock;
 mod waitq;
 mod zero;
+
+/// Under loom: the virtual clock (see `vclock.rs`) that `gpm::time` sleeps on. Not a
+/// stable interface.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_clock {
+    pub use crate::vclock::{now, sleep_until};
+}
 
 pub use chan::{after, at, bounded, never, tick, unbounded, Receiver, Sender};
 pub use err::{

@@ -265,7 +265,7 @@ pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout, biased: bool) -> Opti
         }
         let limit = match timeout {
             Timeout::Now => return None,
-            Timeout::At(d) if Instant::now() >= d => return None,
+            Timeout::At(d) if crate::sync::now() >= d => return None,
             Timeout::At(d) => Some(d),
             Timeout::Never => None,
         };

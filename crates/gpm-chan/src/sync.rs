@@ -116,9 +116,13 @@ mod imp {
             }
             *token = false;
         }
-        /// loom has no clock: a timed park is a park, and models use no deadlines.
-        pub(crate) fn park_timeout(&self, _d: Duration) {
+        /// A park that a virtual-time timer (`crate::vclock`) ends after `d`, unless an
+        /// unpark comes first; the timer is withdrawn then.
+        pub(crate) fn park_timeout(&self, d: Duration) {
+            let me = self.clone();
+            let timer = crate::vclock::arm(crate::vclock::now() + d, move || me.unpark());
             self.park();
+            crate::vclock::cancel(timer);
         }
         pub(crate) fn unpark(&self) {
             *self.0 .0.lock().unwrap() = true;
@@ -138,6 +142,16 @@ mod imp {
         }
     }
 }
+
+/// The clock that deadlines are checked against: the real one, or under loom the virtual
+/// one of `crate::vclock`.
+#[cfg(not(loom))]
+#[inline(always)]
+pub(crate) fn now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+#[cfg(loom)]
+pub(crate) use crate::vclock::now;
 
 pub(crate) use gpm_g::sync::{Mutex, MutexGuard};
 pub(crate) use imp::{Backoff, Thread, UnsafeCell};

@@ -23,7 +23,7 @@ use crate::sync::{AtomicBool, Mutex, Ordering};
 pub(crate) fn sleep_until(deadline: Option<Instant>) {
     loop {
         Context::with(|cx| cx.wait(deadline));
-        if deadline.is_some_and(|d| Instant::now() >= d) || gpm_g::shutting_down() {
+        if deadline.is_some_and(|d| crate::sync::now() >= d) || gpm_g::shutting_down() {
             return;
         }
     }
@@ -44,7 +44,7 @@ fn recv_with(
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| crate::sync::now() >= d) {
             return Err(RecvTimeoutError::Timeout);
         }
         if gpm_g::shutting_down() {
@@ -86,7 +86,7 @@ impl At {
     }
 
     fn is_ready(&self) -> bool {
-        !self.delivered.load(Ordering::Acquire) && Instant::now() >= self.when
+        !self.delivered.load(Ordering::Acquire) && crate::sync::now() >= self.when
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -111,7 +111,7 @@ impl Tick {
 
     pub(crate) fn try_recv(&self) -> Result<Instant, TryRecvError> {
         let mut next = self.next.lock();
-        let now = Instant::now();
+        let now = crate::sync::now();
         if now < *next {
             return Err(TryRecvError::Empty);
         }
@@ -138,7 +138,7 @@ impl Tick {
     }
 
     pub(crate) fn len(&self) -> usize {
-        usize::from(Instant::now() >= *self.next.lock())
+        usize::from(crate::sync::now() >= *self.next.lock())
     }
 }
 

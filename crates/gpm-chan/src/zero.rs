@@ -116,7 +116,7 @@ impl<T> Zero<T> {
         if inner.disconnected {
             return Err(SendTimeoutError::Disconnected(msg));
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| crate::sync::now() >= d) {
             return Err(SendTimeoutError::Timeout(msg));
         }
         Context::with(|cx| {
@@ -155,7 +155,7 @@ impl<T> Zero<T> {
             if inner.disconnected {
                 return Err(RecvTimeoutError::Disconnected);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if deadline.is_some_and(|d| crate::sync::now() >= d) {
                 return Err(RecvTimeoutError::Timeout);
             }
             let got = Context::with(|cx| {

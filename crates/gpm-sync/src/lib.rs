@@ -99,6 +99,10 @@ mod raw_rwlock;
 mod rwlock;
 mod semaphore;
 mod sync;
+/// Under loom: virtual time, the same mechanism (and source file) as `gpm-chan`'s.
+#[cfg(loom)]
+#[path = "../../gpm-chan/src/vclock.rs"]
+mod vclock;
 mod waiter;
 mod waitgroup;
 mod waitlist;

@@ -80,7 +80,7 @@ impl<T> RwLock<T> {
 
     /// Takes a read lock if that needs no waiting.
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        self.read_until(Some(Instant::now()))
+        self.read_until(Some(crate::sync::now()))
     }
 
     /// Takes a read lock, waiting at most `timeout`.
@@ -95,7 +95,7 @@ impl<T> RwLock<T> {
 
     /// Takes the write lock if that needs no waiting.
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
-        self.write_until(Some(Instant::now()))
+        self.write_until(Some(crate::sync::now()))
     }
 
     /// Takes the write lock, waiting at most `timeout`.

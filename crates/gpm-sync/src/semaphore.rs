@@ -72,7 +72,7 @@ impl Semaphore {
 
     /// Takes a permit if one is available now.
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        self.acquire_until(Some(Instant::now()))
+        self.acquire_until(Some(crate::sync::now()))
     }
 
     /// Takes a permit, waiting at most `timeout`.

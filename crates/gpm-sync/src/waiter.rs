@@ -172,7 +172,7 @@ impl Node {
                 return s;
             }
             if let Some(d) = deadline {
-                if !timer_armed && Instant::now() >= d {
+                if !timer_armed && crate::sync::now() >= d {
                     if self.abort() {
                         return ABORTED;
                     }
@@ -204,7 +204,7 @@ impl Node {
             }
             match deadline {
                 Some(d) => {
-                    let now = Instant::now();
+                    let now = crate::sync::now();
                     if now < d {
                         me.park_timeout(d - now);
                     } else if self.abort() {
@@ -219,10 +219,10 @@ impl Node {
 
 /// The deadline `timeout` from now; `None` (wait for ever) if the clock cannot express it.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
+    crate::sync::now().checked_add(timeout)
 }
 
 /// True once `deadline` has passed.
 pub(crate) fn expired(deadline: Option<Instant>) -> bool {
-    deadline.is_some_and(|d| Instant::now() >= d)
+    deadline.is_some_and(|d| crate::sync::now() >= d)
 }

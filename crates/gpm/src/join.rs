@@ -1,6 +1,8 @@
 //! A goroutine's task (its closure and its result slot, in one allocation shared with the
 //! `JoinHandle`) and the handle through which the result, or the panic, reaches whoever
-//! joins it: parking a goroutine or blocking a thread while it waits.
+//! joins it: parking a goroutine or blocking a thread while it waits. Under `cfg(loom)` a
+//! handle joins a loom thread instead (see `crate::loom`), and the task machinery is unused.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -142,7 +144,10 @@ where
 /// An owned permission to join a goroutine (wait for it to finish and take its result).
 /// Dropping it detaches the goroutine, as with `std::thread::JoinHandle`.
 pub struct JoinHandle<T> {
+    #[cfg(not(loom))]
     pub(crate) task: Arc<dyn HasPacket<T>>,
+    #[cfg(loom)]
+    pub(crate) thread: crate::loom::Thread<T>,
     pub(crate) id: GId,
 }
 
@@ -151,6 +156,9 @@ impl<T> JoinHandle<T> {
     /// outside it blocks the thread. A panic in the goroutine comes back as `Err(payload)`,
     /// exactly like `std::thread::JoinHandle::join`.
     pub fn join(self) -> thread::Result<T> {
+        #[cfg(loom)]
+        return self.thread.join();
+        #[cfg(not(loom))]
         match self.join_watched(|| None) {
             Ok(r) => r,
             Err(never) => unreachable!("{never}"),
@@ -160,6 +168,7 @@ impl<T> JoinHandle<T> {
     /// Like [`JoinHandle::join`], but a thread (not a goroutine) waiting here gives up with
     /// `Err(report)` once `verdict` returns one; whoever makes the verdict unparks the
     /// thread. `block_on` waits this way for sysmon's deadlock report.
+    #[cfg(not(loom))]
     pub(crate) fn join_watched(
         self,
         verdict: impl Fn() -> Option<String>,
@@ -204,6 +213,9 @@ impl<T> JoinHandle<T> {
 
     /// True once the goroutine has finished (its result is ready).
     pub fn is_finished(&self) -> bool {
+        #[cfg(loom)]
+        return self.thread.is_finished();
+        #[cfg(not(loom))]
         matches!(*self.task.packet().state.lock(), State::Done(_))
     }
 

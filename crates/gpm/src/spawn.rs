@@ -1,12 +1,18 @@
-//! Spawning goroutines: `spawn`, `go!` and the per-goroutine `Builder`.
+//! Spawning goroutines: `spawn`, `go!` and the per-goroutine `Builder`. Under `cfg(loom)`
+//! a goroutine is a loom thread (see `crate::loom`).
 
 use std::io;
+#[cfg(not(loom))]
 use std::sync::Arc;
 
+#[cfg(not(loom))]
 use gpm_g::GId;
+#[cfg(not(loom))]
 use gpm_m::Scheduler;
 
-use crate::join::{JoinHandle, Task};
+use crate::join::JoinHandle;
+#[cfg(not(loom))]
+use crate::join::Task;
 use crate::runtime;
 
 /// Spawns a goroutine on the current runtime (the caller's, inside a goroutine; the global
@@ -80,10 +86,21 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let sched = runtime::current_or_global()?;
-        self.spawn_on(&sched, f)
+        #[cfg(loom)]
+        {
+            self.stack_size
+                .map(runtime::checked_stack_size)
+                .transpose()?;
+            Ok(crate::loom::spawn(self.name, f))
+        }
+        #[cfg(not(loom))]
+        {
+            let sched = runtime::current_or_global()?;
+            self.spawn_on(&sched, f)
+        }
     }
 
+    #[cfg(not(loom))]
     pub(crate) fn spawn_on<F, T>(self, sched: &Arc<Scheduler>, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,

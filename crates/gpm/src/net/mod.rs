@@ -28,6 +28,9 @@
 //! (`listen.rs`), [`UdpSocket`] (`udp.rs`), the Unix sockets
 //! (`unix/`), and what they share: the wrapper (`sock.rs`), the shared options
 //! (`opts.rs`), address resolution (`addr.rs`), and the common trait impls (`macros.rs`).
+//!
+//! Not available under `cfg(loom)`: loom does not model the netpoller (see `docs/loom.md`).
+#![cfg(not(loom))]
 
 #[macro_use]
 mod macros;
