@@ -15,6 +15,7 @@
 //! - [`syscall()`]: Go's entersyscall/exitsyscall around a blocking call;
 //! - `deadlock`: `all goroutines are asleep - deadlock!` for `block_on`;
 //! - [`lock_os_thread`]: pinning a goroutine to its M;
+//! - [`Stats`]: a cheap snapshot of the scheduler's counters;
 //! - [`timers`]: per-P timer heaps;
 //! - [`registry`]: every live goroutine, for shutdown.
 //!
@@ -27,6 +28,7 @@ pub mod mpark;
 mod pin;
 pub mod registry;
 mod sched;
+mod stats;
 mod sync;
 mod syscall;
 pub mod sysmon;
@@ -36,4 +38,5 @@ mod worker;
 pub use deadlock::BlockerGuard;
 pub use pin::{lock_os_thread, unlock_os_thread};
 pub use sched::{Config, Scheduler, DEFAULT_MAX_THREADS};
+pub use stats::{PCounters, Stats};
 pub use syscall::syscall;

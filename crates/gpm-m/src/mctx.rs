@@ -173,8 +173,8 @@ pub(crate) fn current_sched() -> Option<Arc<Scheduler>> {
         .flatten()
 }
 
-/// Puts a runnable G on the current P (in `runnext` with `next`, else at the back of the
-/// local queue), if this thread is an M of `s` with a P.
+/// Puts a G that has just been readied on the current P (in `runnext` with `next`, else at
+/// the back of the local queue), if this thread is an M of `s` with a P.
 pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef> {
     let Some(c) = ctx_of(s) else {
         return Err(g);
@@ -182,6 +182,7 @@ pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef>
     let mut g = Some(g);
     let pushed = c.with_p(|p| {
         let g = g.take().expect("pushed once");
+        p.shared().count_unpark();
         if next {
             p.push_next(g);
         } else {

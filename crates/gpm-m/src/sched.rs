@@ -91,6 +91,9 @@ pub struct Scheduler {
     /// exited on an M whose P had been taken away.
     spawned_outside: AtomicU64,
     exited_outside: AtomicU64,
+    /// Parks and unparks (readies of parked goroutines) counted where no P was at hand.
+    pub(crate) parks_outside: AtomicU64,
+    pub(crate) unparks_outside: AtomicU64,
     threads: Mutex<Vec<JoinHandle<()>>>,
     mcount: AtomicUsize,
     /// Goroutines inside `gpm::syscall`.
@@ -152,6 +155,8 @@ impl Scheduler {
             reaped: AtomicBool::new(false),
             spawned_outside: AtomicU64::new(0),
             exited_outside: AtomicU64::new(0),
+            parks_outside: AtomicU64::new(0),
+            unparks_outside: AtomicU64::new(0),
             threads: Mutex::new(Vec::new()),
             mcount: AtomicUsize::new(0),
             nsyscall: AtomicUsize::new(0),
@@ -262,7 +267,12 @@ impl Scheduler {
 
     /// Counts a goroutine that exited on an M without a P.
     pub(crate) fn count_exit_outside(&self) {
-        self.exited_outside.fetch_add(1, Ordering::Relaxed);
+        self.count_outside(&self.exited_outside);
+    }
+
+    /// Bumps one of the shared counters for events that happen away from any P.
+    pub(crate) fn count_outside(&self, c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
     }
 
     /// True if the global queue has work that no idle P is around to run.
@@ -449,6 +459,7 @@ impl Scheduler {
 impl Sched for Scheduler {
     fn enqueue(&self, g: GRef, next: bool) {
         if let Err(g) = worker_ctx::push_local(self, g, next) {
+            self.count_outside(&self.unparks_outside);
             self.global.push(g);
         }
         self.wakep();

@@ -88,6 +88,16 @@ impl Timers {
         self.ticks(Instant::now())
     }
 
+    /// The number of pending timers.
+    pub fn len(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// True if no timer is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// True if any timer is pending.
     #[inline]
     pub fn any_pending(&self) -> bool {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use gpm_g::exec::{self, Host, Ran};
 use gpm_g::stack::Stack;
 use gpm_g::GRef;
-use gpm_p::queue::GlobalQueue;
+use gpm_p::queue::{GlobalQueue, LocalQueue};
 use gpm_p::steal::steal_work;
 use gpm_p::{Next, PRef, GLOBAL_TICK};
 
@@ -228,7 +228,8 @@ impl M<'_> {
                 s.global.push(g);
                 s.wakep();
             }
-            (Ran::Parked, _) => {}
+            (Ran::Parked, Some(p)) => p.shared().count_park(),
+            (Ran::Parked, None) => s.count_outside(&s.parks_outside),
             (Ran::Exited, p) => {
                 if self.ctx.pinned.replace(false) {
                     g.unpin_all();
@@ -297,6 +298,7 @@ impl M<'_> {
                 // not kept waiting behind a P whose queue never runs dry.
                 self.netpoll_now();
                 if let Some(g) = s.global.pop() {
+                    p.shared().count_global_take(1);
                     p.tick();
                     return Some(g);
                 }
@@ -313,14 +315,20 @@ impl M<'_> {
                 }
                 return Some(g);
             }
+            let before = p.local().len();
             if let Some(g) = s.global.pop_batch_into(p.local()) {
+                p.shared()
+                    .count_global_take(1 + p.local().len().saturating_sub(before));
                 p.tick();
                 return Some(g);
             }
             if self.spinning || s.idle.try_spin() {
                 self.spinning = true;
                 let rng = &mut self.rng;
+                let before = p.local().len();
                 if let Some(g) = steal_work(p, &s.allp, |n| rng.usize(..n)) {
+                    p.shared()
+                        .count_steal(1 + p.local().len().saturating_sub(before));
                     p.tick();
                     return Some(g);
                 }

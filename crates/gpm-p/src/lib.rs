@@ -20,7 +20,7 @@ pub mod steal;
 mod sync;
 
 pub use own::{AllP, PRef};
-pub use p::{Next, PShared, MAX_RUNNEXT_STREAK, P, RUNNEXT_GRACE};
+pub use p::{Next, PCounters, PShared, MAX_RUNNEXT_STREAK, P, RUNNEXT_GRACE};
 pub use queue::{Global, Local, Stealer};
 
 /// The global queue is checked before the local one on every `GLOBAL_TICK`-th schedule, so

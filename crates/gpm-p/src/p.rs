@@ -43,6 +43,12 @@ pub struct PShared {
     /// load + store, no read-modify-write) and summed by whoever asks how many are alive.
     spawned: AtomicU64,
     exited: AtomicU64,
+    /// Statistics, written only by the P's owner like the two above.
+    steals: AtomicU64,
+    stolen: AtomicU64,
+    global_takes: AtomicU64,
+    parks: AtomicU64,
+    unparks: AtomicU64,
     /// Who may touch the owner half (the holding M, or sysmon taking it away).
     lease: Lease,
 }
@@ -72,6 +78,44 @@ impl PShared {
     /// Counts a goroutine that exited on this P. Only the P's owner may call it.
     pub fn count_exit(&self) {
         bump(&self.exited);
+    }
+
+    /// Counts a successful steal that brought `n` goroutines. Only the P's owner may call it.
+    pub fn count_steal(&self, n: usize) {
+        bump(&self.steals);
+        bump_by(&self.stolen, n as u64);
+    }
+
+    /// Counts `n` goroutines taken from the global queue. Only the P's owner may call it.
+    pub fn count_global_take(&self, n: usize) {
+        bump_by(&self.global_takes, n as u64);
+    }
+
+    /// Counts a goroutine that parked on this P. Only the P's owner may call it.
+    pub fn count_park(&self) {
+        bump(&self.parks);
+    }
+
+    /// Counts a parked goroutine readied onto this P. Only the P's owner may call it.
+    pub fn count_unpark(&self) {
+        bump(&self.unparks);
+    }
+
+    /// This P's counters so far.
+    pub fn counters(&self) -> PCounters {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        PCounters {
+            id: self.id,
+            spawned: get(&self.spawned),
+            exited: get(&self.exited),
+            steals: get(&self.steals),
+            stolen: get(&self.stolen),
+            global_takes: get(&self.global_takes),
+            parks: get(&self.parks),
+            unparks: get(&self.unparks),
+            queued: self.stealer.len()
+                + usize::from(!self.runnext.load(Ordering::Relaxed).is_null()),
+        }
     }
 
     /// Goroutines spawned on this P so far.
@@ -145,7 +189,34 @@ impl PShared {
 
 /// Increments a counter that only one thread writes.
 fn bump(c: &AtomicU64) {
-    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    bump_by(c, 1);
+}
+
+fn bump_by(c: &AtomicU64, n: u64) {
+    c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
+/// One P's counters (see `gpm::stats`). Monotonic except `queued`, a snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PCounters {
+    /// The P's index.
+    pub id: usize,
+    /// Goroutines spawned from goroutines running on this P.
+    pub spawned: u64,
+    /// Goroutines that finished on this P.
+    pub exited: u64,
+    /// Successful steals by this P's M from other Ps.
+    pub steals: u64,
+    /// Goroutines those steals brought.
+    pub stolen: u64,
+    /// Goroutines taken from the global queue.
+    pub global_takes: u64,
+    /// Goroutines that parked while running on this P.
+    pub parks: u64,
+    /// Parked goroutines readied onto this P's queue.
+    pub unparks: u64,
+    /// Goroutines queued on this P right now (local queue and `runnext`).
+    pub queued: usize,
 }
 
 impl Drop for PShared {
@@ -172,6 +243,11 @@ impl P {
             runnext: AtomicPtr::new(ptr::null_mut()),
             spawned: AtomicU64::new(0),
             exited: AtomicU64::new(0),
+            steals: AtomicU64::new(0),
+            stolen: AtomicU64::new(0),
+            global_takes: AtomicU64::new(0),
+            parks: AtomicU64::new(0),
+            unparks: AtomicU64::new(0),
             lease: Lease::new(),
         });
         P {

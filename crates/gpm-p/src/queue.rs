@@ -27,6 +27,8 @@ pub trait StealQueue<T> {
     fn steal_half_into(&self, dest: &Local<T>) -> Option<T>;
     /// True when empty.
     fn is_empty(&self) -> bool;
+    /// The number of items (a racy snapshot, for statistics).
+    fn len(&self) -> usize;
 }
 
 /// The global run queue.
@@ -108,6 +110,9 @@ mod imp {
         }
         fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        fn len(&self) -> usize {
+            self.0.len()
         }
     }
 
@@ -205,6 +210,9 @@ mod imp {
         }
         fn is_empty(&self) -> bool {
             self.0.lock().unwrap().is_empty()
+        }
+        fn len(&self) -> usize {
+            self.0.lock().unwrap().len()
         }
     }
 

@@ -124,6 +124,7 @@ mod runtime;
 mod spawn;
 pub mod time;
 
+pub use gpm_m::{PCounters, Stats};
 pub use join::{GoroutineId, JoinHandle};
 pub use runtime::{
     Runtime, RuntimeBuilder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, PROCS_ENV,
@@ -159,6 +160,30 @@ pub fn yield_now() {
 /// ```
 pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
     gpm_m::syscall(f)
+}
+
+/// A snapshot of the scheduler running the calling goroutine (outside any goroutine: of
+/// the global runtime, if it has started; otherwise all zeros): goroutines live, runnable,
+/// parked and in [`syscall`]; threads in all, idle, spinning and pinned; idle Ps; pending
+/// timers; and per P the goroutines spawned, finished, stolen (and steals), taken from the
+/// global queue, parked and readied. The counters are plain per-P stores, cheap enough to
+/// leave on, and the snapshot is a racy sum of them. `Display` prints one line in the
+/// manner of Go's `GODEBUG=schedtrace`.
+///
+/// ```
+/// let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+/// let s = rt.block_on(|| {
+///     let hs: Vec<_> = (0..10).map(|i| gpm::go!(move || i)).collect();
+///     hs.into_iter().for_each(|h| drop(h.join()));
+///     gpm::stats()
+/// });
+/// assert_eq!(s.ps.len(), 2);
+/// assert!(s.ps.iter().map(|p| p.spawned).sum::<u64>() >= 10);
+/// assert!(s.live >= 1); // the block_on goroutine itself
+/// println!("{s}");
+/// ```
+pub fn stats() -> Stats {
+    runtime::current_stats()
 }
 
 /// Pins the calling goroutine to its OS thread (Go's `runtime.LockOSThread`): until the

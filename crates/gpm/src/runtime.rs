@@ -210,6 +210,12 @@ impl Runtime {
     pub fn live_goroutines(&self) -> usize {
         self.sched.live()
     }
+
+    /// A snapshot of this runtime's scheduler: goroutines, threads, Ps, timers and per-P
+    /// counters (see [`crate::stats`]).
+    pub fn stats(&self) -> gpm_m::Stats {
+        self.sched.stats()
+    }
 }
 
 impl Drop for Runtime {
@@ -235,6 +241,18 @@ pub(crate) fn global() -> io::Result<&'static Runtime> {
         .get_or_init(|| Runtime::builder().build().map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.clone()))
+}
+
+/// The statistics of the calling goroutine's runtime, else of the global runtime if it has
+/// started, else empty ones.
+pub(crate) fn current_stats() -> gpm_m::Stats {
+    match Scheduler::current() {
+        Some(s) => s.stats(),
+        None => match GLOBAL.get() {
+            Some(Ok(rt)) => rt.sched.stats(),
+            _ => gpm_m::Stats::default(),
+        },
+    }
 }
 
 /// The scheduler to spawn on: the calling goroutine's, else the global one.
