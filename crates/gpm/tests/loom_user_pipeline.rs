@@ -13,7 +13,7 @@ use gpm::chan::TryRecvError;
 /// dropping the senders, and every stage drains its input before it stops.
 #[test]
 fn rendezvous_pipeline_delivers_everything_in_order() {
-    gpm::loom::check(2, || {
+    gpm::loom::check(3, || {
         let (tx, rx) = gpm::bounded::<u32>(0);
         let (out_tx, out_rx) = gpm::bounded::<u32>(0);
         let producer = gpm::go!(move || {
@@ -64,5 +64,5 @@ fn pipeline_with_early_done() {
 #[test]
 #[should_panic(expected = "pipeline lost a message")]
 fn loom_finds_the_message_dropped_after_an_early_done() {
-    gpm::loom::check(2, pipeline_with_early_done);
+    gpm::loom::check(3, pipeline_with_early_done);
 }

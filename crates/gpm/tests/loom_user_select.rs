@@ -29,7 +29,7 @@ fn two_producers() -> (gpm::Receiver<u32>, gpm::Receiver<u32>, Producer, Produce
 
 #[test]
 fn select_over_two_producers_gets_both_messages() {
-    gpm::loom::check(2, || {
+    gpm::loom::check(3, || {
         let (rx1, rx2, p1, p2) = two_producers();
         let mut got = Vec::new();
         for _ in 0..2 {
@@ -50,7 +50,7 @@ fn select_over_two_producers_gets_both_messages() {
 #[test]
 #[should_panic(expected = "select took the second arm first")]
 fn loom_refutes_a_select_that_assumes_arm_order() {
-    gpm::loom::check(2, || {
+    gpm::loom::check(3, || {
         let (rx1, rx2, p1, p2) = two_producers();
         let first = select! {
             recv(rx1) -> v => v.unwrap(),

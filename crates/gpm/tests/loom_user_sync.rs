@@ -19,7 +19,7 @@ use gpm::sync::{Mutex, WaitGroup};
 /// update would be loom's to find too.
 #[test]
 fn waitgroup_fan_out_sees_every_worker() {
-    gpm::loom::check(2, || {
+    gpm::loom::check(3, || {
         let wg = WaitGroup::new();
         let total = Arc::new(Mutex::new(0u32));
         for part in [1, 10, 100] {
@@ -39,7 +39,7 @@ fn waitgroup_fan_out_sees_every_worker() {
 /// increment is lost.
 #[test]
 fn mutex_counter_loses_no_increment() {
-    gpm::loom::check(2, || {
+    gpm::loom::check(3, || {
         let n = Arc::new(Mutex::new(0u32));
         let hs: Vec<_> = (0..2)
             .map(|_| {
@@ -86,7 +86,7 @@ fn lock_order_deadlock() {
 #[test]
 fn loom_reports_a_lock_order_deadlock() {
     if std::env::var("GPM_LOOM_CHILD").as_deref() == Ok("deadlock") {
-        gpm::loom::check(2, lock_order_deadlock);
+        gpm::loom::check(3, lock_order_deadlock);
         unreachable!("loom explored every interleaving without finding the deadlock");
     }
     let out = Command::new(std::env::current_exe().unwrap())

@@ -23,7 +23,7 @@ type Seen = Arc<StdMutex<BTreeSet<&'static str>>>;
 fn recv_timeout_explores_both_the_message_and_the_timeout() {
     let seen: Seen = Default::default();
     let s = seen.clone();
-    gpm::loom::check(2, move || {
+    gpm::loom::check(3, move || {
         let (tx, rx) = gpm::bounded::<u32>(1);
         let h = gpm::go!(move || {
             let _ = tx.send(7); // the receiver may have given up and gone
@@ -44,7 +44,7 @@ fn recv_timeout_explores_both_the_message_and_the_timeout() {
 fn select_with_default_timeout_explores_both_arms() {
     let seen: Seen = Default::default();
     let s = seen.clone();
-    gpm::loom::check(2, move || {
+    gpm::loom::check(3, move || {
         let (tx, rx) = gpm::bounded::<u32>(0);
         // The sender gives up too, and hands its sender back so that the channel stays
         // connected (a disconnected `recv` arm would be ready at once: an early version of
@@ -68,7 +68,7 @@ fn select_with_default_timeout_explores_both_arms() {
 /// ready once a 5 ms sleep has advanced the clock past it, in every execution.
 #[test]
 fn virtual_time_orders_timers_by_deadline() {
-    gpm::loom::check(2, || {
+    gpm::loom::check(3, || {
         let t0 = gpm::time::now();
         let after = gpm::chan::after(Duration::from_millis(1));
         assert!(after.try_recv().is_err(), "a timer fired early");
@@ -86,7 +86,7 @@ fn virtual_time_orders_timers_by_deadline() {
 #[test]
 #[should_panic(expected = "timed out")]
 fn loom_finds_the_timeout_a_program_assumed_away() {
-    gpm::loom::check(2, || {
+    gpm::loom::check(3, || {
         let (tx, rx) = gpm::bounded::<u32>(1);
         let h = gpm::go!(move || {
             let _ = tx.send(1);

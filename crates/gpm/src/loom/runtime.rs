@@ -148,6 +148,16 @@ impl Runtime {
     pub fn live_goroutines(&self) -> usize {
         crate::loom::live()
     }
+
+    /// Empty under loom: there is no scheduler to count.
+    pub fn stats(&self) -> gpm_m::Stats {
+        gpm_m::Stats::default()
+    }
+}
+
+/// Empty under loom: there is no scheduler to count.
+pub(crate) fn current_stats() -> gpm_m::Stats {
+    gpm_m::Stats::default()
 }
 
 /// Nothing to stop under loom; the impl keeps `drop(rt)` meaning what it means without loom.
