@@ -13,7 +13,7 @@ use std::ptr;
 use std::sync::Arc;
 
 use gpm_g::GRef;
-use gpm_p::lease::Tenure;
+use gpm_p::lease::{Holder, Tenure};
 use gpm_p::{PRef, P};
 
 use crate::sched::{MHandle, Scheduler};
@@ -25,6 +25,8 @@ pub(crate) struct MCtx {
     p: Cell<*const P>,
     held: UnsafeCell<Option<PRef>>,
     tenure: Cell<Tenure>,
+    /// This M's side of the lease of whichever P it holds.
+    holder: Holder,
     /// True while a goroutine runs on this M (the M is outside its lease section).
     in_g: Cell<bool>,
     /// This M's parking place, which also names it to a goroutine pinned to it.
@@ -53,6 +55,7 @@ impl MCtx {
             p: Cell::new(ptr::null()),
             held: UnsafeCell::new(None),
             tenure: Cell::new(Tenure::default()),
+            holder: Holder::new(),
             in_g: Cell::new(false),
             park,
             pinned: Cell::new(false),
@@ -74,7 +77,7 @@ impl MCtx {
 
     /// Takes `p` (from the idle list or a handoff); the M is inside its section.
     pub(crate) fn acquire(&self, p: PRef) {
-        self.tenure.set(p.shared().lease().hold());
+        self.tenure.set(p.shared().lease().hold(&self.holder));
         self.p.set(p.as_ptr());
         // SAFETY: only this thread touches `held`, and not re-entrantly.
         unsafe { *self.held.get() = Some(p) };
@@ -91,7 +94,10 @@ impl MCtx {
     /// of it (the caller lists it as idle), or `None` if sysmon took it first.
     pub(crate) fn release(&self) -> Option<PRef> {
         let p = self.forget()?;
-        p.shared().lease().release(self.tenure.get()).then_some(p)
+        p.shared()
+            .lease()
+            .release(&self.holder, self.tenure.get())
+            .then_some(p)
     }
 
     /// Drops the P at exit without giving it to anybody (shutdown).
@@ -102,7 +108,7 @@ impl MCtx {
     /// The M is about to switch into a goroutine: it leaves its section.
     pub(crate) fn switching_in(&self) {
         if let Some(p) = self.p() {
-            p.shared().lease().leave();
+            p.shared().lease().leave(&self.holder);
         }
         self.in_g.set(true);
     }
@@ -111,7 +117,7 @@ impl MCtx {
     pub(crate) fn switched_out(&self) {
         self.in_g.set(false);
         if let Some(p) = self.p() {
-            if !p.shared().lease().enter(self.tenure.get()) {
+            if !p.shared().lease().enter(&self.holder, self.tenure.get()) {
                 self.forget();
             }
         }
@@ -125,12 +131,12 @@ impl MCtx {
             return Some(f(p));
         }
         let lease = p.shared().lease();
-        if !lease.enter(self.tenure.get()) {
+        if !lease.enter(&self.holder, self.tenure.get()) {
             self.forget();
             return None;
         }
         let r = f(p);
-        lease.leave();
+        lease.leave(&self.holder);
         Some(r)
     }
 
@@ -145,7 +151,7 @@ impl MCtx {
     pub(crate) fn adopt(&self, p: PRef) {
         self.acquire(p);
         if let Some(p) = self.p() {
-            p.shared().lease().leave();
+            p.shared().lease().leave(&self.holder);
         }
     }
 }

@@ -18,9 +18,9 @@
 //!
 //! - The holder brackets every use of the P with [`Lease::enter`] / [`Lease::leave`]: the
 //!   whole schedule loop is one such section, and while a goroutine runs, each push it
-//!   makes is a short one. `enter` sets `busy`, then checks the state; a holder that finds
-//!   `REVOKED` has lost the P and must never touch it again.
-//! - Sysmon moves `HELD → REVOKED`, then checks `busy`. If it is clear, the holder is not
+//!   makes is a short one. `enter` sets the holding M's `busy` flag ([`Holder`]), then checks
+//!   the state; a holder that finds `REVOKED` has lost the P and must never touch it again.
+//! - Sysmon moves `HELD → REVOKED`, then checks that flag. If it is clear, the holder is not
 //!   inside a section and never will be again (its next `enter` sees `REVOKED`), so sysmon
 //!   owns the P. If it is set, the holder is mid-push; sysmon keeps the revocation and looks
 //!   again on its next round.
@@ -45,7 +45,7 @@
 //! `syscall`, set while the holder's goroutine is inside `gpm::syscall`, and
 //! `syscall_tick`, bumped at each entry (one that stays put means one call is that long).
 
-use crate::sync::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
+use crate::sync::{fence, Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering};
 
 const TAG: u64 = 3;
 const IDLE: u64 = 0;
@@ -58,11 +58,27 @@ const REVOKED: u64 = 2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tenure(u64);
 
+/// An M's side of the leases it holds: its `busy` flag. It belongs to the M, not to the P:
+/// an M that lost a P without noticing yet still sets its own flag in a (failing) `enter`,
+/// and must not be able to clear the flag of the P's next holder (the first version kept
+/// one flag per P, and such a stale `enter` cleared the new holder's flag mid-section,
+/// which the stress run of the schedule loop turned into a P that sysmon waited on forever).
+#[derive(Debug, Clone, Default)]
+pub struct Holder(Arc<AtomicBool>);
+
+impl Holder {
+    /// A new M's flag, clear.
+    pub fn new() -> Holder {
+        Holder(Arc::new(AtomicBool::new(false)))
+    }
+}
+
 /// The lease of one P (see the module docs). The state word is `tenure * 4 + tag`.
 #[derive(Debug)]
 pub struct Lease {
     state: AtomicU64,
-    busy: AtomicBool,
+    /// The current holder's flag, for sysmon (set at each `hold`).
+    holder: Mutex<Option<Arc<AtomicBool>>>,
     syscall: AtomicBool,
     tick: AtomicU32,
     syscall_tick: AtomicU32,
@@ -79,7 +95,7 @@ impl Lease {
     pub fn new() -> Lease {
         Lease {
             state: AtomicU64::new(IDLE),
-            busy: AtomicBool::new(false),
+            holder: Mutex::new(None),
             syscall: AtomicBool::new(false),
             tick: AtomicU32::new(0),
             syscall_tick: AtomicU32::new(0),
@@ -88,9 +104,10 @@ impl Lease {
 
     /// An M has acquired the idle P (from the idle list or a handoff, which order
     /// everything the previous owner did before this). The M starts inside a section.
-    pub fn hold(&self) -> Tenure {
+    pub fn hold(&self, h: &Holder) -> Tenure {
         let tenure = (self.state.load(Ordering::Relaxed) >> 2) + 1;
-        self.busy.store(true, Ordering::Relaxed);
+        h.0.store(true, Ordering::Relaxed);
+        *lock(&self.holder) = Some(h.0.clone());
         self.syscall.store(false, Ordering::Relaxed);
         self.state.store(tenure << 2 | HELD, Ordering::Release);
         self.bump_tick();
@@ -100,11 +117,11 @@ impl Lease {
     /// The holder starts using the P. False if sysmon has taken it: the caller no longer
     /// holds the P and must not touch it.
     #[inline]
-    pub fn enter(&self, t: Tenure) -> bool {
-        self.busy.store(true, Ordering::Relaxed);
+    pub fn enter(&self, h: &Holder, t: Tenure) -> bool {
+        h.0.store(true, Ordering::Relaxed);
         barrier::light();
         if self.state.load(Ordering::Relaxed) != t.0 << 2 | HELD {
-            self.busy.store(false, Ordering::Release);
+            h.0.store(false, Ordering::Release);
             return false;
         }
         true
@@ -112,14 +129,14 @@ impl Lease {
 
     /// The holder stops using the P for now (a goroutine is about to run).
     #[inline]
-    pub fn leave(&self) {
-        self.busy.store(false, Ordering::Release);
+    pub fn leave(&self, h: &Holder) {
+        h.0.store(false, Ordering::Release);
     }
 
     /// The holder, inside a section, gives the P up. True if it did (the P is idle and the
     /// caller may list it); false if sysmon took it first (the caller just walks away).
     /// Either way the caller no longer holds the P.
-    pub fn release(&self, t: Tenure) -> bool {
+    pub fn release(&self, h: &Holder, t: Tenure) -> bool {
         let released = self
             .state
             .compare_exchange(
@@ -129,7 +146,7 @@ impl Lease {
                 Ordering::Relaxed,
             )
             .is_ok();
-        self.busy.store(false, Ordering::Release);
+        h.0.store(false, Ordering::Release);
         released
     }
 
@@ -153,7 +170,9 @@ impl Lease {
     /// After a successful [`Lease::try_revoke`]: true once the holder is outside every
     /// section, from which point the caller owns the P.
     pub fn holder_out(&self) -> bool {
-        !self.busy.load(Ordering::Acquire)
+        lock(&self.holder)
+            .as_ref()
+            .is_none_or(|busy| !busy.load(Ordering::Acquire))
     }
 
     /// True between a successful [`Lease::try_revoke`] and [`Lease::taken`].
@@ -207,6 +226,16 @@ impl Lease {
     pub fn in_syscall(&self) -> bool {
         self.syscall.load(Ordering::Relaxed)
     }
+}
+
+#[cfg(not(loom))]
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(loom)]
+fn lock<T>(m: &Mutex<T>) -> loom::sync::MutexGuard<'_, T> {
+    m.lock().unwrap()
 }
 
 /// The asymmetric fence pair (see the module docs). Call [`init`] before any lease is used.

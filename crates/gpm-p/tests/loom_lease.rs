@@ -8,7 +8,7 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-p --test loom_lease --release`
 #![cfg(loom)]
 
-use gpm_p::lease::{Lease, Tenure};
+use gpm_p::lease::{Holder, Lease, Tenure};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
@@ -16,6 +16,8 @@ use loom::thread;
 
 struct World {
     lease: Lease,
+    /// The holding M's flag.
+    m: Holder,
     /// The P's owner-only data.
     p: UnsafeCell<u32>,
     idle: AtomicUsize,
@@ -38,27 +40,27 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 /// gives the P up (`release_at_end`) or keeps it. Returns whether it still holds the P.
 fn holder(w: &World, t: Tenure, release_at_end: bool) -> bool {
     w.touch(); // schedule loop, inside the section `hold` opened
-    w.lease.leave(); // the goroutine runs
+    w.lease.leave(&w.m); // the goroutine runs
     for _ in 0..2 {
         // a `ready` inside the goroutine
-        if !w.lease.enter(t) {
+        if !w.lease.enter(&w.m, t) {
             return false;
         }
         w.touch();
-        w.lease.leave();
+        w.lease.leave(&w.m);
     }
     // the goroutine switches out
-    if !w.lease.enter(t) {
+    if !w.lease.enter(&w.m, t) {
         return false;
     }
     w.touch();
     if release_at_end {
-        if w.lease.release(t) {
+        if w.lease.release(&w.m, t) {
             w.idle.fetch_add(1, Ordering::SeqCst);
         }
         false
     } else {
-        w.lease.leave();
+        w.lease.leave(&w.m);
         true
     }
 }
@@ -79,11 +81,12 @@ fn run(release_at_end: bool) {
     model(move || {
         let w = Arc::new(World {
             lease: Lease::new(),
+            m: Holder::new(),
             p: UnsafeCell::new(0),
             idle: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
         });
-        let t = w.lease.hold();
+        let t = w.lease.hold(&w.m);
         let w2 = w.clone();
         let s = thread::spawn(move || sysmon(&w2));
         let holds = holder(&w, t, release_at_end);
@@ -99,10 +102,11 @@ fn run(release_at_end: bool) {
         if taken == 1 {
             // The holder may think it still holds, but its next `enter` fails, also after
             // the P has been held again by somebody else.
-            assert!(!w.lease.enter(t));
-            let t2 = w.lease.hold();
-            assert!(!w.lease.enter(t));
-            assert!(w.lease.enter(t2));
+            assert!(!w.lease.enter(&w.m, t));
+            let next = Holder::new();
+            let t2 = w.lease.hold(&next);
+            assert!(!w.lease.enter(&w.m, t));
+            assert!(w.lease.enter(&next, t2));
         }
         w.touch(); // the final owner, alone again
     });
@@ -124,22 +128,23 @@ fn revocation_waits_for_a_push_in_progress() {
     model(|| {
         let w = Arc::new(World {
             lease: Lease::new(),
+            m: Holder::new(),
             p: UnsafeCell::new(0),
             idle: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
         });
-        let t = w.lease.hold();
-        w.lease.leave();
+        let t = w.lease.hold(&w.m);
+        w.lease.leave(&w.m);
         let w2 = w.clone();
         let s = thread::spawn(move || sysmon(&w2));
         let mut lost = false;
         for _ in 0..3 {
-            if !w.lease.enter(t) {
+            if !w.lease.enter(&w.m, t) {
                 lost = true;
                 break;
             }
             w.touch();
-            w.lease.leave();
+            w.lease.leave(&w.m);
         }
         s.join().unwrap();
         let taken = w.taken.load(Ordering::SeqCst);
@@ -148,5 +153,46 @@ fn revocation_waits_for_a_push_in_progress() {
             taken, 1,
             "sysmon always wins a P whose holder stays out of it"
         );
+    });
+}
+
+/// A holder that lost its P without noticing keeps trying to use it while the P's next
+/// holder works and sysmon takes the P from that one too. The stale attempts set only the
+/// old M's own flag, so they cannot let sysmon in while the new holder is in a section
+/// (with one flag per P they could: a stale `enter` cleared the new holder's flag).
+#[test]
+fn a_stale_holder_cannot_open_the_next_holders_sections() {
+    model(|| {
+        let w = Arc::new(World {
+            lease: Lease::new(),
+            m: Holder::new(),
+            p: UnsafeCell::new(0),
+            idle: AtomicUsize::new(0),
+            taken: AtomicUsize::new(0),
+        });
+        // A held the P, ran a goroutine, and sysmon took the P meanwhile.
+        let a = w.m.clone();
+        let ta = w.lease.hold(&a);
+        w.lease.leave(&a);
+        assert!(w.lease.try_revoke() && w.lease.holder_out());
+        w.lease.taken();
+        // B holds it now, inside its schedule section.
+        let b = Holder::new();
+        let tb = w.lease.hold(&b);
+        let (w1, w2) = (w.clone(), w.clone());
+        let stale = thread::spawn(move || {
+            for _ in 0..2 {
+                assert!(!w1.lease.enter(&a, ta), "a stale tenure got back in");
+            }
+        });
+        let s = thread::spawn(move || sysmon(&w2));
+        w.touch();
+        w.lease.leave(&b);
+        if w.lease.enter(&b, tb) {
+            w.touch();
+            w.lease.leave(&b);
+        }
+        stale.join().unwrap();
+        s.join().unwrap();
     });
 }

@@ -39,8 +39,8 @@ fn parked_live_and_spawned_follow_the_goroutines() {
         let s = until(|s| s.parked >= 100);
         assert_eq!(s.live, 101, "{s}");
         assert_eq!(s.parked, 100, "{s}");
-        let spawned: u64 = s.ps.iter().map(|p| p.spawned).sum();
-        assert!(spawned >= 100, "{s:?}");
+        // (Per-P spawn counts are not checked here: a spawner whose P sysmon took counts
+        // its spawns as made outside any P.)
         drop((tx, rx));
         for h in hs {
             assert!(h.join().unwrap());
@@ -57,10 +57,19 @@ fn spawns_from_a_thread_are_global_queue_takes() {
     let hs: Vec<_> = (0..50).map(|i| rt.spawn(move || i)).collect();
     let sum: i32 = hs.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(sum, 1225);
-    let s = rt.stats();
+    // `join` returns once a goroutine has delivered its result, a moment before its M
+    // counts it as exited.
+    let mut s = rt.stats();
+    for _ in 0..1_000_000 {
+        if s.live == 0 {
+            break;
+        }
+        std::thread::yield_now();
+        s = rt.stats();
+    }
+    assert_eq!(s.live, 0, "{s}");
     let takes: u64 = s.ps.iter().map(|p| p.global_takes).sum();
     assert!(takes >= 50, "{s:?}");
-    assert_eq!(s.live, 0, "{s}");
     assert!(s.ms >= 1 && s.ms <= 512);
 }
 
