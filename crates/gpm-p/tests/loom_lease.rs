@@ -25,6 +25,16 @@ struct World {
 }
 
 impl World {
+    fn new() -> Arc<World> {
+        Arc::new(World {
+            lease: Lease::new(),
+            m: Holder::new(),
+            p: UnsafeCell::new(0),
+            idle: AtomicUsize::new(0),
+            taken: AtomicUsize::new(0),
+        })
+    }
+
     fn touch(&self) {
         self.p.with_mut(|v| unsafe { *v += 1 });
     }
@@ -79,13 +89,7 @@ fn sysmon(w: &World) {
 
 fn run(release_at_end: bool) {
     model(move || {
-        let w = Arc::new(World {
-            lease: Lease::new(),
-            m: Holder::new(),
-            p: UnsafeCell::new(0),
-            idle: AtomicUsize::new(0),
-            taken: AtomicUsize::new(0),
-        });
+        let w = World::new();
         let t = w.lease.hold(&w.m);
         let w2 = w.clone();
         let s = thread::spawn(move || sysmon(&w2));
@@ -126,13 +130,7 @@ fn voluntary_release_races_sysmon() {
 #[test]
 fn revocation_waits_for_a_push_in_progress() {
     model(|| {
-        let w = Arc::new(World {
-            lease: Lease::new(),
-            m: Holder::new(),
-            p: UnsafeCell::new(0),
-            idle: AtomicUsize::new(0),
-            taken: AtomicUsize::new(0),
-        });
+        let w = World::new();
         let t = w.lease.hold(&w.m);
         w.lease.leave(&w.m);
         let w2 = w.clone();
@@ -163,13 +161,7 @@ fn revocation_waits_for_a_push_in_progress() {
 #[test]
 fn a_stale_holder_cannot_open_the_next_holders_sections() {
     model(|| {
-        let w = Arc::new(World {
-            lease: Lease::new(),
-            m: Holder::new(),
-            p: UnsafeCell::new(0),
-            idle: AtomicUsize::new(0),
-            taken: AtomicUsize::new(0),
-        });
+        let w = World::new();
         // A held the P, ran a goroutine, and sysmon took the P meanwhile.
         let a = w.m.clone();
         let ta = w.lease.hold(&a);
