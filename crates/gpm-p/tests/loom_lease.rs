@@ -41,9 +41,7 @@ impl World {
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.check(f);
+    gpm_g::loom_model::check(3, f);
 }
 
 /// The holder: schedule loop, a goroutine that pushes twice, a switch back; then either
