@@ -199,9 +199,10 @@ fn main() {
         "a_cycle_of_named_goroutines_is_reported_with_their_names",
         &|| expect_report("cycle", &["left", "right"]),
     );
-    check("a_pinned_goroutine_waiting_forever_is_a_deadlock_too", &|| {
-        expect_report("pinned", &[])
-    });
+    check(
+        "a_pinned_goroutine_waiting_forever_is_a_deadlock_too",
+        &|| expect_report("pinned", &[]),
+    );
     check("the_report_can_be_caught_and_the_runtime_goes_on", &|| {
         let o = run("caught", |_| {});
         assert!(o.ok, "caught: child failed: {}", o.stderr);
