@@ -92,8 +92,14 @@ impl Scheduler {
         !self.blockers.lock().is_empty()
     }
 
+    /// True if every M is parked: idle-listed, or pinned and not yet handed its goroutine
+    /// (a pinned M that has been handed it holds that goroutine, runnable, in its slot).
     fn all_ms_idle(&self) -> bool {
-        self.idle.nmidle() + self.pinned_ms.lock().len() == self.threads()
+        let pinned = self.pinned_ms.lock();
+        if pinned.iter().any(|m| m.pending()) {
+            return false;
+        }
+        self.idle.nmidle() + pinned.len() == self.threads()
     }
 
     fn nothing_pending(&self) -> bool {

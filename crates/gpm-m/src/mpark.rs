@@ -82,6 +82,11 @@ impl<P> MPark<P> {
         Some((p, g))
     }
 
+    /// True if a wake is waiting to be collected (the M has not seen it yet).
+    pub fn pending(&self) -> bool {
+        self.slot.lock().notified
+    }
+
     /// Forgets a wake that arrived without a handoff (a timer sleeper's nudge that came
     /// after its deadline had already woken it), so it cannot cut a later park short.
     pub fn clear_nudge(&self) {

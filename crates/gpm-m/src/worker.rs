@@ -207,7 +207,12 @@ impl M<'_> {
             .downcast()
             .expect("gpm: a goroutine pinned to something that is not an M");
         match self.ctx.release() {
-            Some(p) => owner.wake_pinned(p, g),
+            Some(p) => {
+                // Off the list first: a pinned M that holds a runnable goroutine is not asleep.
+                s.pinned_ms.lock().retain(|m| !Arc::ptr_eq(m, &owner));
+                s.m_wakes.fetch_add(1, Ordering::SeqCst);
+                owner.wake_pinned(p, g);
+            }
             None => {
                 // Sysmon is taking our P: the goroutine goes round again.
                 s.global.push(g);

@@ -62,6 +62,27 @@ fn child(case: &str) {
                 rx.recv().unwrap()
             });
         }
+        // A pinned goroutine woken over and over by timers: each wake hands it to its
+        // sleeping M, and no check may catch it in between (a doctest once did).
+        "pinned-wakes" => {
+            let n = rt().block_on(|| {
+                gpm::lock_os_thread();
+                let (tx, rx) = bounded::<u32>(0);
+                let peer = gpm::go!(move || {
+                    for i in 0..300 {
+                        tx.send(i).unwrap();
+                    }
+                });
+                let mut n = 0;
+                for _ in 0..300 {
+                    gpm::time::sleep(Duration::from_micros(50));
+                    n += rx.recv().unwrap();
+                }
+                peer.join().unwrap();
+                n
+            });
+            println!("pinned woke {n}");
+        }
         // The report is a panic that a caller may catch; the runtime stays usable.
         "caught" => {
             let rt = rt();
@@ -225,6 +246,10 @@ fn main() {
             s.send_to(b"hi", ("127.0.0.1", port)).unwrap();
         })
     });
+    check(
+        "no_report_while_a_pinned_goroutine_is_woken_over_and_over",
+        &|| expect_no_report("pinned-wakes", "pinned woke 44850", |_| {}),
+    );
     check("no_report_while_a_goroutine_is_in_a_syscall", &|| {
         expect_no_report("syscall", "syscall returned 3", |_| {})
     });
