@@ -29,7 +29,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::Thread;
 
-use gpm_p::queue::GlobalQueue;
 use parking_lot::Mutex;
 
 use crate::sched::Scheduler;
@@ -106,22 +105,22 @@ impl Scheduler {
         self.nsyscall.load(Ordering::SeqCst) == 0
             && !self.timers.any_pending()
             && !self.poller().is_some_and(|p| p.has_waiters())
-            && self.global.is_empty()
-            && !self.allp.iter().any(|p| p.has_work())
+            && !self.has_work_anywhere()
     }
 
     /// sysmon's round: reports a deadlock to every blocker if the runtime is stuck for good
     /// (see the module docs). True if it reported one.
     pub(crate) fn deadlock_check(&self) -> bool {
-        let blockers = self.blockers.lock().clone();
-        if blockers.is_empty() || blockers.iter().any(|b| b.verdict().is_some()) {
-            return false;
-        }
+        // Cheapest first: this runs every sysmon round while a `block_on` waits.
         let wakes = self.m_wakes.load(Ordering::SeqCst);
         if !self.all_ms_idle() || !self.nothing_pending() {
             return false;
         }
         if !self.all_ms_idle() || self.m_wakes.load(Ordering::SeqCst) != wakes {
+            return false;
+        }
+        let blockers = self.blockers.lock().clone();
+        if blockers.is_empty() || blockers.iter().any(|b| b.verdict().is_some()) {
             return false;
         }
         if !only_threads(self.threads() + 1 + blockers.len()) {

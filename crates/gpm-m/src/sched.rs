@@ -311,14 +311,24 @@ impl Scheduler {
             self.start_m(p, false);
             return;
         }
-        // List it, then look for work, as an M giving up its P does: the old holder may be
-        // pushing its goroutine to the global queue right now, and its `wakep` either sees
-        // this P idle or our look sees its goroutine.
+        // The old holder may be pushing its goroutine to the global queue right now.
+        self.list_idle_p(p);
+    }
+
+    /// Lists a P nobody on this thread will use, then looks for work, as an M giving up its P
+    /// does: a submitter that published work meanwhile either sees the P idle in its
+    /// `wakep` or is seen here, and then an M is woken for it.
+    pub(crate) fn list_idle_p(&self, p: PRef) {
         self.idle.put_p(p);
         self.idle.fence_before_recheck();
-        if !self.global.is_empty() {
+        if self.has_work_anywhere() {
             self.wakep();
         }
+    }
+
+    /// True if any queue holds a goroutine.
+    pub(crate) fn has_work_anywhere(&self) -> bool {
+        !self.global.is_empty() || self.allp.iter().any(|p| p.has_work())
     }
 
     /// Hands `p` to an idle M, or starts a new M for it.

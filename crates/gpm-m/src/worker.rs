@@ -181,11 +181,7 @@ impl M<'_> {
     fn stop_pinned(&mut self) -> Option<GRef> {
         let s = self.sched;
         if let Some(p) = self.ctx.release() {
-            s.idle.put_p(p);
-            s.idle.fence_before_recheck();
-            if self.has_work_anywhere() {
-                s.wakep();
-            }
+            s.list_idle_p(p);
         }
         s.pinned_ms.lock().push(self.park.clone());
         let handed = if s.shutdown.load(Ordering::Acquire) {
@@ -398,11 +394,6 @@ impl M<'_> {
         took_p
     }
 
-    fn has_work_anywhere(&self) -> bool {
-        let s = self.sched;
-        !s.global.is_empty() || s.allp.iter().any(|p| p.has_work())
-    }
-
     /// Releases the P, re-checks every queue, and parks until handed a P again. Returns
     /// false at shutdown.
     fn give_up(&mut self) -> bool {
@@ -424,7 +415,7 @@ impl M<'_> {
         let s = self.sched;
         s.idle.fence_before_recheck();
         loop {
-            if self.has_work_anywhere() {
+            if s.has_work_anywhere() {
                 if let Some(p) = s.take_idle_p() {
                     self.acquire(p, false);
                     return true;
