@@ -5,7 +5,8 @@
 //! loop {
 //!   1. in a random order, try every arm without waiting; the first that can
 //!      complete (or whose channel is disconnected) wins       -> done
-//!      default arm / deadline passed                         -> none
+//!      deadline passed                                        -> none
+//!      default arm: once listed everywhere (2.) with nothing ready -> none
 //!   2. take one context and list it, as operation i, in the wait queue of every arm i;
 //!      an arm that turns out ready while being listed aborts the wait
 //!   3. wait, until a peer selects one operation, a deadline (the select's timeout, or an
@@ -254,6 +255,14 @@ pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout, biased: bool) -> Opti
     for (i, o) in order.iter_mut().enumerate() {
         *o = i;
     }
+    // With `default`, the answer "nothing is ready" must hold at one instant, not arm by arm
+    // (Go's `select` locks every channel for it; `TestNonblockSelectRace2` fails otherwise):
+    // arm 1 may look not ready, then arm 2 too, because a peer made arm 1 not ready and arm
+    // 2 ready in between. So before answering "none", the select lists itself on every arm,
+    // each re-checking as it is listed, and withdraws at once: once listed everywhere with
+    // nothing ready, every arm was not ready at that moment, since any event making one
+    // ready would have claimed the listed context instead.
+    let mut listed_everywhere = false;
     loop {
         if !biased {
             shuffle(order);
@@ -264,7 +273,8 @@ pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout, biased: bool) -> Opti
             }
         }
         let limit = match timeout {
-            Timeout::Now => return None,
+            Timeout::Now if listed_everywhere => return None,
+            Timeout::Now => Some(crate::sync::now()),
             Timeout::At(d) if crate::sync::now() >= d => return None,
             Timeout::At(d) => Some(d),
             Timeout::Never => None,
@@ -283,9 +293,11 @@ pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout, biased: bool) -> Opti
         let deadline = arms.iter().filter_map(|a| a.due()).chain(limit).min();
         let won = Context::with(|cx| {
             let mut listed = 0;
+            listed_everywhere = true;
             for &i in order.iter() {
                 listed += 1;
                 if arms[i].register(i, cx) {
+                    listed_everywhere = false;
                     break;
                 }
             }
