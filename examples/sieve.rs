@@ -85,3 +85,18 @@ fn main() {
         took.as_secs_f64() * 1e3
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_500_primes() {
+        let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+        let primes = rt.block_on(|| first_primes(500));
+        assert_eq!(primes.len(), 500);
+        assert_eq!(primes[..10], [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]);
+        assert_eq!(primes[499], 3571);
+        assert_eq!(first_primes(1), [2]); // from a plain thread: blocks instead of parking
+    }
+}

@@ -83,3 +83,26 @@ fn main() {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powers() {
+        assert!(is_power_of(1, DIV) && is_power_of(1000, DIV));
+        assert!(!is_power_of(0, DIV) && !is_power_of(200, DIV) && !is_power_of(8, 1));
+    }
+
+    #[test]
+    fn sums() {
+        let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+        for leaves in [1, 10, 100_000] {
+            assert_eq!(
+                rt.block_on(move || skynet(leaves, DIV)),
+                leaves * (leaves - 1) / 2
+            );
+        }
+        assert_eq!(rt.block_on(|| skynet(1 << 10, 2)), 1023 * 1024 / 2);
+    }
+}
