@@ -14,7 +14,7 @@ use corosensei::CoroutineResult;
 use crate::g::{Body, Co};
 use crate::park::set_current;
 use crate::state::Commit;
-use crate::{overflow, stack, GRef};
+use crate::{overflow, stack, trace, GRef};
 
 /// What a G hands the scheduler when it switches out.
 pub enum Switch {
@@ -57,6 +57,10 @@ pub trait Host {
     /// Called just after the G switched back to the M, before anything else (a park
     /// hook included) runs on the M's side.
     fn switched_out(&mut self) {}
+    /// The index of the P this M holds, for the trace.
+    fn p_id(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Runs `g` on the calling thread until it yields, parks or finishes. The caller must have
@@ -92,8 +96,20 @@ pub fn run(g: &GRef, host: &mut dyn Host) -> Ran {
     // would unwind the M with its P and queues half-updated.
     let abort = AbortOnUnwind("gpm: a panic escaped a goroutine's root; aborting");
     host.switching_in();
+    if trace::on() {
+        trace::run(g.id().0, host.p_id());
+    }
     let result = co.resume(());
     host.switched_out();
+    if trace::on() {
+        // Recorded before the park hook can let a waker in (see `trace`).
+        let end = match &result {
+            CoroutineResult::Yield(Switch::Yield) => trace::End::Yield,
+            CoroutineResult::Yield(Switch::Park { .. }) => trace::End::Park,
+            CoroutineResult::Return(()) => trace::End::Exit,
+        };
+        trace::stop(g.id().0, end);
+    }
     mem::forget(abort);
     overflow::set_running(std::ptr::null());
     set_current(std::ptr::null());

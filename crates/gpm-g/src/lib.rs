@@ -43,6 +43,7 @@ mod sched;
 pub mod stack;
 pub mod state;
 pub mod sync;
+pub mod trace;
 
 pub use g::{Entry, GId, GRef, Pin, G};
 pub use park::{

@@ -129,6 +129,7 @@ unsafe fn call_hook<F: FnOnce(&GRef) -> bool>(data: *mut (), g: &GRef) -> bool {
 /// any number of times: only the first ready after a park enqueues the G.
 pub fn ready(g: &GRef) {
     if g.state.ready() {
+        crate::trace::ready(g.id().0);
         g.sched.enqueue(g.clone(), true);
     }
 }
@@ -137,6 +138,7 @@ pub fn ready(g: &GRef) {
 /// next, so goroutines readied in a batch (timers) run in the order they were readied.
 pub fn ready_fifo(g: &GRef) {
     if g.state.ready() {
+        crate::trace::ready(g.id().0);
         g.sched.enqueue(g.clone(), false);
     }
 }

@@ -45,6 +45,9 @@ pub struct Config {
     /// Whether sysmon hands on the P of an M stuck in a blocking call or a long-running
     /// goroutine (on by default; off only to measure what the handoff buys).
     pub handoff: bool,
+    /// Print a one-line scheduler summary ([`crate::Stats`]) to stderr this often, from
+    /// sysmon (Go's `GODEBUG=schedtrace`).
+    pub schedtrace: Option<std::time::Duration>,
 }
 
 /// The default [`Config::max_threads`]: Go allows 10,000 Ms, tokio 512 blocking threads.
@@ -130,6 +133,7 @@ impl Scheduler {
         }
         gpm_g::overflow::install();
         gpm_p::lease::barrier::init();
+        let schedtrace = config.schedtrace.is_some();
         let all = AllP::new(config.procs);
         let allp = all.shared().into();
         // SAFETY: the Ps were just made; these are their first and only handles.
@@ -138,7 +142,7 @@ impl Scheduler {
             .collect();
         let procs = config.procs;
         let stacks = StackPool::with_max_idle(config.stack_size, IDLE_STACKS);
-        Ok(Arc::new_cyclic(|me| Scheduler {
+        let sched = Arc::new_cyclic(|me| Scheduler {
             me: me.clone(),
             ps: all,
             allp,
@@ -166,7 +170,12 @@ impl Scheduler {
             blockers: Mutex::new(Vec::new()),
             limit_reported: AtomicBool::new(false),
             config,
-        }))
+        });
+        if schedtrace {
+            // The summary runs from the start, not from the first goroutine.
+            Sysmon::ensure_started(&sched);
+        }
+        Ok(sched)
     }
 
     /// The configuration this scheduler runs with.
@@ -207,6 +216,7 @@ impl Scheduler {
             return Err(io::Error::other("gpm: the runtime has shut down"));
         }
         let stack_size = stack_size.unwrap_or(self.config.stack_size);
+        gpm_g::trace::go(id.0, name.as_deref());
         let fresh = |entry, name| {
             let me: Arc<dyn Sched> = self.me.upgrade().expect("scheduler alive");
             G::new(id, entry, name, stack_size, me)
@@ -333,6 +343,7 @@ impl Scheduler {
 
     /// Hands `p` to an idle M, or starts a new M for it.
     pub(crate) fn start_m(&self, p: PRef, spinning: bool) {
+        gpm_g::trace::wake();
         if let Some(m) = self.idle.take_m() {
             m.wake(Some((p, spinning)));
             return;
@@ -357,7 +368,10 @@ impl Scheduler {
         } else {
             std::thread::Builder::new()
                 .name(name)
-                .spawn(move || worker::run_m(sched, m))
+                .spawn(move || {
+                    gpm_g::trace::name_thread(format!("M{n}"));
+                    worker::run_m(sched, m)
+                })
         };
         match spawned {
             Ok(h) => threads.push(h),

@@ -74,9 +74,10 @@ impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gpm: goroutines={} runnable={} parked={} syscall={} timers={} \
+            "procs={} goroutines={} runnable={} parked={} syscall={} timers={} \
              threads={} idlethreads={} spinningthreads={} pinnedthreads={} idleprocs={} \
              runqueue={} [",
+            self.ps.len(),
             self.live,
             self.runnable,
             self.parked,

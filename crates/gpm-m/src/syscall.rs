@@ -23,13 +23,19 @@ pub fn syscall<R>(f: impl FnOnce() -> R) -> R {
     let Some(old) = enter() else {
         return f();
     };
-    struct Exit(Option<usize>);
+    let g = match gpm_g::trace::on() {
+        true => gpm_g::current_id().map_or(0, |g| g.0),
+        false => 0,
+    };
+    gpm_g::trace::syscall(g, true);
+    struct Exit(Option<usize>, u64);
     impl Drop for Exit {
         fn drop(&mut self) {
+            gpm_g::trace::syscall(self.1, false);
             exit(self.0);
         }
     }
-    let _exit = Exit(old);
+    let _exit = Exit(old, g);
     f()
 }
 

@@ -22,6 +22,10 @@
 //! to 10 ms (Go's numbers). When every P is idle and nobody is in a syscall, sysmon sleeps
 //! until a P is taken again (Go's `sysmonwait`), unless a `block_on` is waiting, for which
 //! it also runs the deadlock check.
+//!
+//! With `schedtrace` set (`GPM_DEBUG=schedtrace=1000`), sysmon also prints a one-line
+//! summary of the scheduler to stderr at that period, as Go's sysmon does, and never sleeps
+//! past the next line.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -105,7 +109,10 @@ impl Sysmon {
         let name = format!("{}-sysmon", s.config.thread_name);
         match std::thread::Builder::new()
             .name(name)
-            .spawn(move || run(sched))
+            .spawn(move || {
+                gpm_g::trace::name_thread("sysmon");
+                run(sched)
+            })
         {
             Ok(h) => *me.thread.lock() = Some(h),
             Err(e) => eprintln!(
@@ -138,14 +145,26 @@ impl Sysmon {
 }
 
 fn run(s: Arc<Scheduler>) {
-    let mut seen = vec![Seen::new(Instant::now()); s.allp.len()];
+    let start = Instant::now();
+    let mut seen = vec![Seen::new(start); s.allp.len()];
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
+    let mut schedtrace = s.config.schedtrace.map(|every| SchedTrace {
+        every,
+        next: start + every,
+    });
     loop {
-        if !wait(&s, delay) {
+        let sleep = match &schedtrace {
+            Some(t) => delay.min(t.next.saturating_duration_since(Instant::now())),
+            None => delay,
+        };
+        if !wait(&s, sleep, schedtrace.is_none()) {
             return;
         }
         let now = Instant::now();
+        if let Some(t) = &mut schedtrace {
+            t.print_if_due(&s, start, now);
+        }
         let busy = retake(&s, &mut seen, now);
         if busy {
             delay = MIN_DELAY;
@@ -162,15 +181,35 @@ fn run(s: Arc<Scheduler>) {
     }
 }
 
-/// Sleeps for `delay`, or until kicked when the runtime is idle. False at shutdown.
-fn wait(s: &Scheduler, delay: Duration) -> bool {
+/// `GPM_DEBUG=schedtrace=N`: when sysmon prints the next summary line.
+struct SchedTrace {
+    every: Duration,
+    next: Instant,
+}
+
+impl SchedTrace {
+    /// Prints `SCHED <ms since start>ms: <stats>` to stderr if it is time (Go's format).
+    fn print_if_due(&mut self, s: &Scheduler, start: Instant, now: Instant) {
+        if now < self.next {
+            return;
+        }
+        eprintln!("SCHED {}ms: {}", (now - start).as_millis(), s.stats());
+        while self.next <= now {
+            self.next += self.every;
+        }
+    }
+}
+
+/// Sleeps for `delay`, or (if `may_sleep_deep`) until kicked when the runtime is idle.
+/// False at shutdown.
+fn wait(s: &Scheduler, delay: Duration, may_sleep_deep: bool) -> bool {
     let me = &s.sysmon;
     let mut stop = me.stop.lock();
     if *stop {
         return false;
     }
     me.sleeping.store(true, Ordering::SeqCst);
-    if s.quiescent() && !s.has_blockers() {
+    if may_sleep_deep && s.quiescent() && !s.has_blockers() {
         me.cv.wait(&mut stop);
     } else {
         me.sleeping.store(false, Ordering::SeqCst);
@@ -217,6 +256,14 @@ fn retake(s: &Scheduler, seen: &mut [Seen], now: Instant) -> bool {
         if !take || !s.can_hand_off() || !lease.try_revoke() {
             continue;
         }
+        gpm_g::trace::handoff(
+            i,
+            if syscall {
+                gpm_g::trace::Retake::Syscall
+            } else {
+                gpm_g::trace::Retake::LongRun
+            },
+        );
         busy = true;
         if lease.holder_out() {
             s.take_revoked(i);

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use gpm_g::exec::{self, Host, Ran};
 use gpm_g::stack::Stack;
-use gpm_g::GRef;
+use gpm_g::{trace, GRef};
 use gpm_p::queue::{GlobalQueue, LocalQueue};
 use gpm_p::steal::steal_work;
 use gpm_p::{Next, PRef, GLOBAL_TICK};
@@ -84,6 +84,10 @@ impl Host for LocalStacks<'_> {
 
     fn switched_out(&mut self) {
         self.ctx.switched_out();
+    }
+
+    fn p_id(&self) -> Option<usize> {
+        self.ctx.p().map(|p| p.id())
     }
 }
 
@@ -187,7 +191,10 @@ impl M<'_> {
         let handed = if s.shutdown.load(Ordering::Acquire) {
             None
         } else {
-            self.park.park_pinned()
+            trace::idle(true);
+            let handed = self.park.park_pinned();
+            trace::idle(false);
+            handed
         };
         s.pinned_ms.lock().retain(|m| !Arc::ptr_eq(m, &self.park));
         let (p, g) = handed?;
@@ -207,6 +214,7 @@ impl M<'_> {
                 // Off the list first: a pinned M that holds a runnable goroutine is not asleep.
                 s.pinned_ms.lock().retain(|m| !Arc::ptr_eq(m, &owner));
                 s.m_wakes.fetch_add(1, Ordering::SeqCst);
+                trace::wake();
                 owner.wake_pinned(p, g);
             }
             None => {
@@ -368,6 +376,7 @@ impl M<'_> {
     /// Readies what a poll returned (onto our P, or the global queue without one) and
     /// keeps the buffer.
     fn ready_polled(&self, mut ready: Vec<GRef>) {
+        trace::netpoll(ready.len());
         for g in ready.drain(..) {
             gpm_g::ready_fifo(&g);
         }
@@ -436,10 +445,12 @@ impl M<'_> {
                 }
                 return false;
             }
+            trace::idle(true);
             let handoff = match (sleep, s.poller()) {
                 (Some(until), Some(poller)) => {
                     let took_p = self.netpoll_sleep(&**poller, until);
                     self.resign_sleeper();
+                    trace::idle(false);
                     if took_p {
                         return true;
                     }
@@ -448,9 +459,14 @@ impl M<'_> {
                 (Some(until), None) => {
                     let handoff = self.park.park(until);
                     self.resign_sleeper();
+                    trace::idle(false);
                     handoff
                 }
-                (None, _) => self.park.park(None),
+                (None, _) => {
+                    let handoff = self.park.park(None);
+                    trace::idle(false);
+                    handoff
+                }
             };
             if let Some((p, spinning)) = handoff {
                 self.acquire(p, spinning);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use gpm_g::GRef;
 
+use crate::queue::LocalQueue;
 use crate::{PShared, P};
 
 /// Passes over all Ps before a thief gives up.
@@ -35,7 +36,12 @@ pub fn steal_work(
         for _ in 0..n {
             let victim = &all[i];
             if victim.id() != thief.id() {
+                let before = if gpm_g::trace::on() { thief.local().len() } else { 0 };
                 if let Some(g) = victim.steal_into(thief, last) {
+                    if gpm_g::trace::on() {
+                        let n = 1 + thief.local().len().saturating_sub(before);
+                        gpm_g::trace::steal(thief.id(), victim.id(), n);
+                    }
                     return Some(g);
                 }
             }

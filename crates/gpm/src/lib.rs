@@ -115,6 +115,8 @@ pub mod sync {
     pub use gpm_sync::*;
 }
 
+#[cfg(not(loom))]
+mod debug;
 mod join;
 #[cfg(loom)]
 pub mod loom;
@@ -123,7 +125,11 @@ pub mod net;
 mod runtime;
 mod spawn;
 pub mod time;
+#[cfg(not(loom))]
+pub mod trace;
 
+#[cfg(not(loom))]
+pub use debug::DEBUG_ENV;
 pub use gpm_m::{PCounters, Stats};
 pub use join::{GoroutineId, JoinHandle};
 pub use runtime::{

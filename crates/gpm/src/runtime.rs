@@ -1,8 +1,10 @@
 //! `Runtime`: a set of Ps and the Ms that run them; the lazily started global runtime.
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::thread;
+use std::time::Duration;
 
 use gpm_m::{Config, Scheduler, DEFAULT_MAX_THREADS};
 
@@ -59,6 +61,8 @@ pub struct RuntimeBuilder {
     thread_name: Option<String>,
     max_threads: Option<usize>,
     no_handoff: bool,
+    trace: Option<PathBuf>,
+    schedtrace: Option<Duration>,
 }
 
 impl RuntimeBuilder {
@@ -97,6 +101,44 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Records a scheduler trace and writes it to `path` as Chrome trace event JSON when
+    /// the runtime is dropped (Go's `runtime/trace`; see [`crate::trace`]). Without this,
+    /// the `GPM_TRACE` environment variable names the file. One trace runs at a time in a
+    /// process: `build` fails if another runtime is recording, or if the file cannot be
+    /// created.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("gpm-doc-{}.json", std::process::id()));
+    /// let rt = gpm::Runtime::builder().procs(2).trace(&path).build().unwrap();
+    /// rt.block_on(|| {
+    ///     let (tx, rx) = gpm::bounded(0);
+    ///     gpm::go!(move || tx.send(1).unwrap());
+    ///     rx.recv().unwrap()
+    /// });
+    /// drop(rt); // writes the file
+    /// let json = std::fs::read_to_string(&path).unwrap();
+    /// assert!(json.contains("\"cat\":\"goroutine\""));
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn trace(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.trace = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Prints a one-line scheduler summary to stderr every `period`, from sysmon (Go's
+    /// `GODEBUG=schedtrace`); without this, `GPM_DEBUG=schedtrace=N` sets it in
+    /// milliseconds. The line is [`crate::Stats`]'s `Display` after `SCHED <ms>ms: `.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gpm::Runtime::builder().schedtrace(Duration::from_secs(1)).build().unwrap();
+    /// assert_eq!(rt.block_on(|| 6 * 7), 42);
+    /// ```
+    pub fn schedtrace(mut self, period: Duration) -> Self {
+        self.schedtrace = Some(period);
+        self
+    }
+
     /// Creates the runtime. Worker threads start on demand.
     pub fn build(self) -> io::Result<Runtime> {
         let procs = match self.procs {
@@ -113,6 +155,10 @@ impl RuntimeBuilder {
             ));
         }
         let stack_size = checked_stack_size(self.stack_size.unwrap_or(DEFAULT_STACK_SIZE))?;
+        let schedtrace = match self.schedtrace {
+            Some(d) => Some(d).filter(|d| !d.is_zero()),
+            None => crate::debug::from_env()?.schedtrace,
+        };
         let poller: Arc<dyn gpm_g::Poll> = gpm_netpoll::NetPoller::new()?;
         let sched = Scheduler::new(Config {
             procs,
@@ -121,7 +167,11 @@ impl RuntimeBuilder {
             poller: Some(poller),
             max_threads: self.max_threads.unwrap_or(DEFAULT_MAX_THREADS.max(procs)),
             handoff: !self.no_handoff,
+            schedtrace,
         })?;
+        if let Some((path, explicit)) = crate::trace::wanted(self.trace.as_deref()) {
+            crate::trace::start(owner_id(&sched), path, procs, explicit)?;
+        }
         Ok(Runtime { sched })
     }
 }
@@ -221,7 +271,13 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.sched.shutdown();
+        crate::trace::finish(owner_id(&self.sched));
     }
+}
+
+/// A runtime's identity for the trace session it may own.
+fn owner_id(sched: &Arc<Scheduler>) -> usize {
+    Arc::as_ptr(sched) as usize
 }
 
 impl std::fmt::Debug for Runtime {

@@ -98,7 +98,7 @@ fn syscalls_pins_and_timers_are_counted() {
     let sleeper = rt.spawn(|| gpm::time::sleep(std::time::Duration::from_secs(3600)));
     let s = rt.block_on(|| until(|s| s.ms_pinned == 1 && s.timers >= 1));
     assert_eq!(s.ms_pinned, 1, "{s}");
-    assert!(s.to_string().starts_with("gpm: goroutines="), "{s}");
+    assert!(s.to_string().starts_with("procs="), "{s}");
     wake_tx.send(()).unwrap();
     pinned.join().unwrap();
     drop(rt); // unwinds the sleeper
