@@ -72,6 +72,18 @@ enum ReceiverFlavor<T> {
 ///
 /// Inside a goroutine a send that must wait parks the goroutine; on any other thread it
 /// blocks the thread.
+///
+/// ```
+/// let (tx, rx) = gpm_chan::unbounded();
+/// let tx2 = tx.clone(); // a second producer
+/// let t = std::thread::spawn(move || tx2.send("from the thread").unwrap());
+/// tx.send("from main").unwrap();
+/// t.join().unwrap();
+/// drop(tx); // every sender gone: the receiver drains, then sees the channel closed
+/// let mut got: Vec<_> = rx.iter().collect();
+/// got.sort();
+/// assert_eq!(got, ["from main", "from the thread"]);
+/// ```
 pub struct Sender<T> {
     flavor: SenderFlavor<T>,
 }
@@ -81,6 +93,17 @@ pub struct Sender<T> {
 ///
 /// Inside a goroutine a receive that must wait parks the goroutine; on any other thread it
 /// blocks the thread.
+///
+/// ```
+/// let (tx, rx) = gpm_chan::bounded(2);
+/// let rx2 = rx.clone(); // a second consumer of the same channel
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// drop(tx);
+/// assert_eq!(rx.recv(), Ok(1));
+/// assert_eq!(rx2.recv(), Ok(2));
+/// assert!(rx.recv().is_err()); // empty and every sender gone (Go: `v, ok := <-ch` with !ok)
+/// ```
 pub struct Receiver<T> {
     flavor: ReceiverFlavor<T>,
 }
@@ -140,6 +163,16 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 }
 
 /// A channel without a capacity limit: sends never wait.
+///
+/// ```
+/// let (tx, rx) = gpm_chan::unbounded();
+/// for i in 0..1000 {
+///     tx.send(i).unwrap(); // never waits
+/// }
+/// assert_eq!(rx.len(), 1000);
+/// assert_eq!(rx.capacity(), None);
+/// assert_eq!(rx.recv(), Ok(0));
+/// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     let c = Counted::new(List::new());
     (
@@ -154,6 +187,16 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 
 /// A channel that delivers one message, the instant it became due, after `d` (Go's
 /// `time.After`). Inside a goroutine the wait is a timer on the runtime.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let start = Instant::now();
+/// let timeout = gpm_chan::after(Duration::from_millis(1));
+/// let due = timeout.recv().unwrap(); // waits about 1 ms
+/// assert!(due >= start + Duration::from_millis(1));
+/// assert!(timeout.try_recv().is_err()); // one message only
+/// ```
 pub fn after(d: Duration) -> Receiver<Instant> {
     match crate::sync::now().checked_add(d) {
         Some(t) => at(t),
@@ -162,6 +205,15 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 }
 
 /// A channel that delivers one message at `when`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let when = Instant::now() + Duration::from_millis(1);
+/// let rx = gpm_chan::at(when);
+/// assert_eq!(rx.recv(), Ok(when)); // the message is the instant it was due
+/// assert!(Instant::now() >= when);
+/// ```
 pub fn at(when: Instant) -> Receiver<Instant> {
     Receiver {
         flavor: ReceiverFlavor::At(Arc::new(At::new(when)), |t| t),
@@ -171,6 +223,15 @@ pub fn at(when: Instant) -> Receiver<Instant> {
 /// A channel that delivers a message every `d` (Go's `time.Tick`). A slow receiver gets
 /// the oldest tick it missed, then the next one on the period's grid; ticks in between are
 /// dropped. A period too long for the clock gives a channel that never delivers.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let ticker = gpm_chan::tick(Duration::from_millis(1));
+/// let first = ticker.recv().unwrap();
+/// let second = ticker.recv().unwrap();
+/// assert!(second >= first + Duration::from_millis(1));
+/// ```
 pub fn tick(d: Duration) -> Receiver<Instant> {
     match crate::sync::now().checked_add(d) {
         Some(first) => Receiver {
@@ -182,6 +243,21 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 
 /// A channel that never delivers anything and is never disconnected; a `select!` arm on
 /// it is never chosen (Go's nil channel).
+///
+/// ```
+/// use std::time::Duration;
+/// use gpm_chan::{never, select, unbounded};
+///
+/// let (tx, rx) = unbounded();
+/// tx.send(1).unwrap();
+/// // An arm on `never()` is never chosen: a way to switch an arm off, like a nil channel.
+/// let off = never::<i32>();
+/// select! {
+///     recv(off) -> _ => unreachable!(),
+///     recv(rx) -> v => assert_eq!(v, Ok(1)),
+/// }
+/// assert!(off.recv_timeout(Duration::from_millis(1)).is_err());
+/// ```
 pub fn never<T>() -> Receiver<T> {
     Receiver {
         flavor: ReceiverFlavor::Never,
@@ -196,6 +272,16 @@ pub(crate) fn deadline_after(d: Duration) -> Option<Instant> {
 impl<T> Sender<T> {
     /// Sends without waiting: fails with `Full` if the channel is full (a rendezvous
     /// channel: if no receiver is waiting) and `Disconnected` if every receiver is gone.
+    ///
+    /// ```
+    /// use gpm_chan::{bounded, TrySendError};
+    ///
+    /// let (tx, rx) = bounded(1);
+    /// assert_eq!(tx.try_send(1), Ok(()));
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2))); // no room: the message comes back
+    /// drop(rx);
+    /// assert_eq!(tx.try_send(3), Err(TrySendError::Disconnected(3)));
+    /// ```
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         match &self.flavor {
             SenderFlavor::Array(c) => c.chan.try_send(msg),
@@ -206,6 +292,17 @@ impl<T> Sender<T> {
 
     /// Sends, waiting for room (a rendezvous channel: for a receiver). Fails, giving the
     /// message back, if every receiver is gone.
+    ///
+    /// ```
+    /// use gpm_chan::{bounded, SendError};
+    ///
+    /// let (tx, rx) = bounded(0); // rendezvous: `send` waits for the receiver
+    /// let t = std::thread::spawn(move || rx.recv().unwrap());
+    /// tx.send(7).unwrap();
+    /// assert_eq!(t.join().unwrap(), 7);
+    /// // The receiver is gone now (it was moved into the thread and dropped there).
+    /// assert_eq!(tx.send(8), Err(SendError(8)));
+    /// ```
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
         self.send_until(msg, None).map_err(|e| match e {
             SendTimeoutError::Disconnected(m) | SendTimeoutError::Timeout(m) => SendError(m),
@@ -213,11 +310,33 @@ impl<T> Sender<T> {
     }
 
     /// Like [`Sender::send`], giving up after `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use gpm_chan::{bounded, SendTimeoutError};
+    ///
+    /// let (tx, rx) = bounded(1);
+    /// tx.send_timeout(1, Duration::from_millis(1)).unwrap();
+    /// // Full, and nobody receives: gives up after 1 ms and returns the message.
+    /// let e = tx.send_timeout(2, Duration::from_millis(1)).unwrap_err();
+    /// assert_eq!(e, SendTimeoutError::Timeout(2));
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// ```
     pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.send_until(msg, deadline_after(timeout))
     }
 
     /// Like [`Sender::send`], giving up at `deadline`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, _rx) = gpm_chan::bounded(0); // nobody ever receives
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// let e = tx.send_deadline("hi", deadline).unwrap_err();
+    /// assert!(e.is_timeout());
+    /// assert!(Instant::now() >= deadline);
+    /// ```
     pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         self.send_until(msg, Some(deadline))
     }
@@ -235,6 +354,15 @@ impl<T> Sender<T> {
     }
 
     /// True if no message is buffered (always for a rendezvous channel).
+    ///
+    /// ```
+    /// let (tx, rx) = gpm_chan::bounded(1);
+    /// assert!(tx.is_empty());
+    /// tx.send(()).unwrap();
+    /// assert!(!tx.is_empty());
+    /// rx.recv().unwrap();
+    /// assert!(tx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         match &self.flavor {
             SenderFlavor::Array(c) => c.chan.is_empty(),
@@ -245,6 +373,15 @@ impl<T> Sender<T> {
 
     /// True if a send would have to wait (always for a rendezvous channel, never for an
     /// unbounded one).
+    ///
+    /// ```
+    /// let (tx, _rx) = gpm_chan::bounded(1);
+    /// assert!(!tx.is_full());
+    /// tx.send(()).unwrap();
+    /// assert!(tx.is_full());
+    /// assert!(gpm_chan::bounded::<()>(0).0.is_full()); // rendezvous: a send always waits
+    /// assert!(!gpm_chan::unbounded::<()>().0.is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         match &self.flavor {
             SenderFlavor::Array(c) => c.chan.is_full(),
@@ -254,6 +391,13 @@ impl<T> Sender<T> {
     }
 
     /// The number of messages buffered.
+    ///
+    /// ```
+    /// let (tx, _rx) = gpm_chan::bounded(4);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         match &self.flavor {
             SenderFlavor::Array(c) => c.chan.len(),
@@ -263,6 +407,12 @@ impl<T> Sender<T> {
     }
 
     /// The capacity: `Some(n)` for `bounded(n)`, `None` for `unbounded()`.
+    ///
+    /// ```
+    /// assert_eq!(gpm_chan::bounded::<u8>(0).0.capacity(), Some(0));
+    /// assert_eq!(gpm_chan::bounded::<u8>(8).0.capacity(), Some(8));
+    /// assert_eq!(gpm_chan::unbounded::<u8>().0.capacity(), None);
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
         match &self.flavor {
             SenderFlavor::Array(c) => Some(c.chan.capacity()),
@@ -272,6 +422,13 @@ impl<T> Sender<T> {
     }
 
     /// True if both senders belong to the same channel.
+    ///
+    /// ```
+    /// let (a, _ra) = gpm_chan::unbounded::<i32>();
+    /// let (b, _rb) = gpm_chan::unbounded::<i32>();
+    /// assert!(a.same_channel(&a.clone()));
+    /// assert!(!a.same_channel(&b));
+    /// ```
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         match (&self.flavor, &other.flavor) {
             (SenderFlavor::Array(a), SenderFlavor::Array(b)) => Arc::ptr_eq(a, b),
@@ -412,6 +569,17 @@ impl<T> Receiver<T> {
     /// Receives without waiting: fails with `Empty` if nothing is there (a rendezvous
     /// channel: no sender is waiting) and `Disconnected` if, in addition, every sender is
     /// gone.
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, TryRecvError};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(5).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Ok(5)); // what was sent is received before the close shows
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         match &self.flavor {
             ReceiverFlavor::Array(c) => c.chan.try_recv(),
@@ -425,16 +593,49 @@ impl<T> Receiver<T> {
 
     /// Receives, waiting for a message. Fails once the channel is empty and every sender
     /// is gone: everything sent before that is received first.
+    ///
+    /// ```
+    /// use gpm_chan::{bounded, RecvError};
+    ///
+    /// let (tx, rx) = bounded(0);
+    /// let t = std::thread::spawn(move || {
+    ///     tx.send("ping").unwrap();
+    /// }); // `tx` is dropped when the thread ends: the channel is closed
+    /// assert_eq!(rx.recv(), Ok("ping")); // waits for the sender
+    /// assert_eq!(rx.recv(), Err(RecvError)); // closed and empty
+    /// t.join().unwrap();
+    /// ```
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_until(None).map_err(|_| RecvError)
     }
 
     /// Like [`Receiver::recv`], giving up after `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use gpm_chan::{unbounded, RecvTimeoutError};
+    ///
+    /// let (tx, rx) = unbounded::<i32>();
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Ok(1));
+    /// drop(tx);
+    /// assert_eq!(rx.recv_timeout(Duration::from_secs(60)), Err(RecvTimeoutError::Disconnected));
+    /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.recv_until(deadline_after(timeout))
     }
 
     /// Like [`Receiver::recv`], giving up at `deadline`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (_tx, rx) = gpm_chan::unbounded::<()>();
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert!(rx.recv_deadline(deadline).unwrap_err().is_timeout());
+    /// assert!(Instant::now() >= deadline);
+    /// ```
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.recv_until(Some(deadline))
     }
@@ -451,11 +652,25 @@ impl<T> Receiver<T> {
     }
 
     /// True if nothing is there to receive.
+    ///
+    /// ```
+    /// let (tx, rx) = gpm_chan::unbounded();
+    /// assert!(rx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// True if the buffer is full (always for rendezvous and `never` channels).
+    ///
+    /// ```
+    /// let (tx, rx) = gpm_chan::bounded(1);
+    /// assert!(!rx.is_full());
+    /// tx.send(1).unwrap();
+    /// assert!(rx.is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         match &self.flavor {
             ReceiverFlavor::Array(c) => c.chan.is_full(),
@@ -466,6 +681,15 @@ impl<T> Receiver<T> {
     }
 
     /// The number of messages there to receive.
+    ///
+    /// ```
+    /// let (tx, rx) = gpm_chan::unbounded();
+    /// tx.send('a').unwrap();
+    /// tx.send('b').unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// rx.recv().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         match &self.flavor {
             ReceiverFlavor::Array(c) => c.chan.len(),
@@ -478,6 +702,15 @@ impl<T> Receiver<T> {
 
     /// The capacity: `Some(n)` for `bounded(n)`, `None` for `unbounded()`, `Some(1)` for
     /// `after`/`tick` and `Some(0)` for `never`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(gpm_chan::bounded::<u8>(3).1.capacity(), Some(3));
+    /// assert_eq!(gpm_chan::unbounded::<u8>().1.capacity(), None);
+    /// assert_eq!(gpm_chan::after(Duration::from_secs(1)).capacity(), Some(1));
+    /// assert_eq!(gpm_chan::never::<u8>().capacity(), Some(0));
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
         match &self.flavor {
             ReceiverFlavor::Array(c) => Some(c.chan.capacity()),
@@ -489,16 +722,44 @@ impl<T> Receiver<T> {
 
     /// A blocking iterator over received messages; it ends when the channel is
     /// disconnected and empty.
+    ///
+    /// ```
+    /// let (tx, rx) = gpm_chan::bounded(0);
+    /// let t = std::thread::spawn(move || {
+    ///     for i in 1..=3 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// });
+    /// // Go's `for v := range ch`: ends when every sender is gone and the channel is empty.
+    /// let sum: i32 = rx.iter().sum();
+    /// assert_eq!(sum, 6);
+    /// t.join().unwrap();
+    /// ```
     pub fn iter(&self) -> Iter<'_, T> {
         Iter::new(self)
     }
 
     /// An iterator over the messages there now; it never waits.
+    ///
+    /// ```
+    /// let (tx, rx) = gpm_chan::unbounded();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// // Takes what is there now and stops, although `tx` is still alive.
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    /// assert_eq!(rx.try_iter().next(), None);
+    /// ```
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter::new(self)
     }
 
     /// True if both receivers belong to the same channel.
+    ///
+    /// ```
+    /// let (_tx, rx) = gpm_chan::unbounded::<i32>();
+    /// assert!(rx.same_channel(&rx.clone()));
+    /// assert!(!rx.same_channel(&gpm_chan::unbounded::<i32>().1));
+    /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         match (&self.flavor, &other.flavor) {
             (ReceiverFlavor::Array(a), ReceiverFlavor::Array(b)) => Arc::ptr_eq(a, b),

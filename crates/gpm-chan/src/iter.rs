@@ -6,18 +6,51 @@ use std::iter::FusedIterator;
 use crate::chan::Receiver;
 
 /// A blocking iterator over messages, from [`Receiver::iter`] or `&Receiver`.
+///
+/// ```
+/// let (tx, rx) = gpm_chan::unbounded();
+/// let t = std::thread::spawn(move || (0..4).for_each(|i| tx.send(i).unwrap()));
+/// let mut seen = Vec::new();
+/// for v in &rx {
+///     // `&rx` iterates like `rx.iter()`: blocks for each message, ends at the close
+///     seen.push(v);
+/// }
+/// assert_eq!(seen, [0, 1, 2, 3]);
+/// t.join().unwrap();
+/// ```
 #[derive(Debug)]
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
 }
 
 /// A non-blocking iterator over the messages there now, from [`Receiver::try_iter`].
+///
+/// ```
+/// let (tx, rx) = gpm_chan::unbounded();
+/// tx.send(1).unwrap();
+/// let it: gpm_chan::TryIter<'_, i32> = rx.try_iter();
+/// assert_eq!(it.collect::<Vec<_>>(), [1]); // stops at the first empty look
+/// ```
 #[derive(Debug)]
 pub struct TryIter<'a, T> {
     rx: &'a Receiver<T>,
 }
 
 /// A blocking iterator that owns its receiver, from `Receiver::into_iter`.
+///
+/// ```
+/// let (tx, rx) = gpm_chan::bounded(0);
+/// let t = std::thread::spawn(move || {
+///     let mut it: gpm_chan::IntoIter<u32> = rx.into_iter(); // owns the receiver
+///     let first = it.next();
+///     (first, it.count())
+/// });
+/// for i in 0..5 {
+///     tx.send(i).unwrap();
+/// }
+/// drop(tx);
+/// assert_eq!(t.join().unwrap(), (Some(0), 4));
+/// ```
 #[derive(Debug)]
 pub struct IntoIter<T> {
     rx: Receiver<T>,

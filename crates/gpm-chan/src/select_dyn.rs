@@ -28,6 +28,23 @@ use crate::err::{RecvError, SelectTimeoutError, SendError, TrySelectError};
 use crate::select::{self, Arm, RecvArm, SendArm, Timeout};
 
 /// A set of channel operations to wait on; one of them is completed per select.
+///
+/// ```
+/// use gpm_chan::{unbounded, Receiver, Select};
+///
+/// // Receive from whichever of n channels (n known only at run time) has a message.
+/// let chans: Vec<_> = (0..5).map(|_| unbounded::<usize>()).collect();
+/// chans[3].0.send(30).unwrap();
+/// let receivers: Vec<&Receiver<usize>> = chans.iter().map(|(_, rx)| rx).collect();
+/// let mut sel = Select::new();
+/// for rx in &receivers {
+///     sel.recv(rx);
+/// }
+/// let op = sel.select();
+/// let i = op.index();
+/// assert_eq!(i, 3);
+/// assert_eq!(op.recv(receivers[i]), Ok(30));
+/// ```
 pub struct Select<'a> {
     /// `(index, arm)` in the order added; indices are never reused.
     arms: Vec<(usize, Box<dyn Arm + 'a>)>,
@@ -39,6 +56,18 @@ pub struct Select<'a> {
 /// [`SelectedOperation::send`] on the same channel handle that was added. Dropped without
 /// that, a send is given back, and a received message stays with the operation for the
 /// next select, so nothing is lost.
+///
+/// ```
+/// use gpm_chan::{bounded, Select};
+///
+/// let (tx, rx) = bounded(1);
+/// let mut sel = Select::new();
+/// let send = sel.send(&tx);
+/// let op = sel.select(); // a send on an empty bounded(1) channel is ready
+/// assert_eq!(op.index(), send);
+/// op.send(&tx, "hello").unwrap(); // the message is given only now
+/// assert_eq!(rx.recv(), Ok("hello"));
+/// ```
 pub struct SelectedOperation<'s, 'a> {
     sel: &'s mut Select<'a>,
     pos: usize,
@@ -53,6 +82,18 @@ impl Default for Select<'_> {
 
 impl<'a> Select<'a> {
     /// An empty set. Among operations ready together, one is chosen at random.
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (tx, rx) = unbounded::<i32>();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert!(sel.try_select().is_err());
+    /// tx.send(1).unwrap();
+    /// let op = sel.try_select().unwrap();
+    /// assert_eq!(op.recv(&rx), Ok(1));
+    /// ```
     pub fn new() -> Select<'a> {
         Select {
             arms: Vec::new(),
@@ -62,6 +103,25 @@ impl<'a> Select<'a> {
     }
 
     /// An empty set that, among operations ready together, chooses the one added first.
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (t1, r1) = unbounded();
+    /// let (t2, r2) = unbounded();
+    /// t1.send(1).unwrap();
+    /// t2.send(2).unwrap();
+    /// let mut sel = Select::new_biased();
+    /// let first = sel.recv(&r1);
+    /// sel.recv(&r2);
+    /// for _ in 0..10 {
+    ///     // Both are ready; the one added first always wins (`new` would pick at random).
+    ///     let op = sel.select();
+    ///     assert_eq!(op.index(), first);
+    ///     let v = op.recv(&r1).unwrap();
+    ///     t1.send(v).unwrap();
+    /// }
+    /// ```
     pub fn new_biased() -> Select<'a> {
         Select {
             biased: true,
@@ -70,11 +130,37 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a send on `s`; returns the operation's index.
+    ///
+    /// ```
+    /// use gpm_chan::{bounded, Select};
+    ///
+    /// let (tx, rx) = bounded(0);
+    /// let t = std::thread::spawn(move || rx.recv().unwrap());
+    /// let mut sel = Select::new();
+    /// let i = sel.send(&tx);
+    /// let op = sel.select(); // waits for the receiver of the rendezvous channel
+    /// assert_eq!(op.index(), i);
+    /// op.send(&tx, 42).unwrap();
+    /// assert_eq!(t.join().unwrap(), 42);
+    /// ```
     pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
         self.add(Box::new(SendArm::new(s)))
     }
 
     /// Adds a receive on `r`; returns the operation's index.
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// let t = std::thread::spawn(move || tx.send("late").unwrap());
+    /// let mut sel = Select::new();
+    /// let i = sel.recv(&rx);
+    /// let op = sel.select(); // waits for the thread's send
+    /// assert_eq!(op.index(), i);
+    /// assert_eq!(op.recv(&rx), Ok("late"));
+    /// t.join().unwrap();
+    /// ```
     pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
         self.add(Box::new(RecvArm::new(r)))
     }
@@ -90,6 +176,22 @@ impl<'a> Select<'a> {
     ///
     /// # Panics
     /// If there is no such operation.
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (t1, r1) = unbounded();
+    /// let (t2, r2) = unbounded();
+    /// t1.send(1).unwrap();
+    /// t2.send(2).unwrap();
+    /// let mut sel = Select::new();
+    /// let a = sel.recv(&r1);
+    /// let b = sel.recv(&r2);
+    /// sel.remove(a); // only `b` is left, although `r1` is ready too
+    /// let op = sel.select();
+    /// assert_eq!(op.index(), b);
+    /// assert_eq!(op.recv(&r2), Ok(2));
+    /// ```
     pub fn remove(&mut self, index: usize) {
         let pos = self
             .arms
@@ -115,6 +217,17 @@ impl<'a> Select<'a> {
     }
 
     /// Completes one ready operation without waiting, if any is ready.
+    ///
+    /// ```
+    /// use gpm_chan::{bounded, Select};
+    ///
+    /// let (tx, rx) = bounded::<i32>(0);
+    /// let mut sel = Select::new();
+    /// sel.send(&tx);
+    /// sel.recv(&rx);
+    /// // A rendezvous channel with nobody waiting on the other side: nothing is ready.
+    /// assert!(sel.try_select().is_err());
+    /// ```
     pub fn try_select(&mut self) -> Result<SelectedOperation<'_, 'a>, TrySelectError> {
         self.run(Timeout::Now).ok_or(TrySelectError)
     }
@@ -123,6 +236,24 @@ impl<'a> Select<'a> {
     ///
     /// # Panics
     /// If no operations have been added (as in crossbeam; `select! {}` waits for ever).
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// let (_quit_tx, quit) = unbounded::<()>();
+    /// let t = std::thread::spawn(move || tx.send(5).unwrap());
+    /// let mut sel = Select::new();
+    /// let data = sel.recv(&rx);
+    /// let stop = sel.recv(&quit);
+    /// let op = sel.select(); // blocks until one of them is ready
+    /// match op.index() {
+    ///     i if i == data => assert_eq!(op.recv(&rx), Ok(5)),
+    ///     i if i == stop => unreachable!(),
+    ///     _ => unreachable!(),
+    /// }
+    /// t.join().unwrap();
+    /// ```
     pub fn select(&mut self) -> SelectedOperation<'_, 'a> {
         assert!(
             !self.arms.is_empty(),
@@ -133,6 +264,19 @@ impl<'a> Select<'a> {
     }
 
     /// Like [`Select::select`], giving up after `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (tx, rx) = unbounded::<i32>();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert!(sel.select_timeout(Duration::from_millis(1)).is_err());
+    /// tx.send(1).unwrap();
+    /// let op = sel.select_timeout(Duration::from_millis(1)).unwrap();
+    /// assert_eq!(op.recv(&rx), Ok(1));
+    /// ```
     pub fn select_timeout(
         &mut self,
         timeout: Duration,
@@ -144,6 +288,18 @@ impl<'a> Select<'a> {
     }
 
     /// Like [`Select::select`], giving up at `deadline`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (_tx, rx) = unbounded::<i32>();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert!(sel.select_deadline(deadline).is_err());
+    /// assert!(Instant::now() >= deadline);
+    /// ```
     pub fn select_deadline(
         &mut self,
         deadline: Instant,
@@ -171,6 +327,20 @@ impl fmt::Debug for Select<'_> {
 
 impl<'a> SelectedOperation<'_, 'a> {
     /// The index of the chosen operation, as returned by [`Select::send`]/[`Select::recv`].
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (t1, r1) = unbounded::<i32>();
+    /// let (_t2, r2) = unbounded::<i32>();
+    /// t1.send(1).unwrap();
+    /// let mut sel = Select::new();
+    /// let _i2 = sel.recv(&r2);
+    /// let i1 = sel.recv(&r1);
+    /// let op = sel.select();
+    /// assert_eq!(op.index(), i1); // the index `Select::recv` returned for `r1`
+    /// op.recv(&r1).unwrap();
+    /// ```
     pub fn index(&self) -> usize {
         self.sel.arms[self.pos].0
     }
@@ -189,6 +359,18 @@ impl<'a> SelectedOperation<'_, 'a> {
     ///
     /// # Panics
     /// If `s` is not the handle of the chosen operation.
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, Select};
+    ///
+    /// let (tx, rx) = unbounded();
+    /// let mut sel = Select::new();
+    /// sel.send(&tx);
+    /// drop(rx);
+    /// // A send to a channel whose receivers are gone is "ready": it fails at once.
+    /// let op = sel.select();
+    /// assert_eq!(op.send(&tx, 1).unwrap_err().into_inner(), 1);
+    /// ```
     pub fn send<T: 'a>(mut self, s: &Sender<T>, msg: T) -> Result<(), SendError<T>> {
         let arm = self.arm((s as *const Sender<T>).cast(), true);
         let arm = arm.as_mut() as *mut dyn Arm as *mut SendArm<'a, T>;
@@ -203,6 +385,18 @@ impl<'a> SelectedOperation<'_, 'a> {
     ///
     /// # Panics
     /// If `r` is not the handle of the chosen operation.
+    ///
+    /// ```
+    /// use gpm_chan::{unbounded, RecvError, Select};
+    ///
+    /// let (tx, rx) = unbounded::<i32>();
+    /// drop(tx);
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// // A receive on a closed, empty channel is "ready": it fails at once.
+    /// let op = sel.select();
+    /// assert_eq!(op.recv(&rx), Err(RecvError));
+    /// ```
     pub fn recv<T: 'a>(mut self, r: &Receiver<T>) -> Result<T, RecvError> {
         let arm = self.arm((r as *const Receiver<T>).cast(), false);
         let arm = arm.as_mut() as *mut dyn Arm as *mut RecvArm<'a, T>;

@@ -49,6 +49,27 @@ macro_rules! select {
 
 /// Like [`select!`], but when several operations are ready the first one listed is chosen
 /// (crossbeam's `select_biased!`), instead of one at random.
+///
+/// ```
+/// use gpm_chan::{select_biased, unbounded};
+///
+/// let (hi_tx, hi) = unbounded();
+/// let (lo_tx, lo) = unbounded();
+/// for i in 0..3 {
+///     hi_tx.send(i).unwrap();
+///     lo_tx.send(i).unwrap();
+/// }
+/// let mut order = Vec::new();
+/// for _ in 0..6 {
+///     select_biased! {
+///         recv(hi) -> v => order.push(("hi", v.unwrap())),
+///         recv(lo) -> v => order.push(("lo", v.unwrap())),
+///     }
+/// }
+/// // `hi` is drained first whenever it has something.
+/// assert_eq!(order[..3], [("hi", 0), ("hi", 1), ("hi", 2)]);
+/// assert_eq!(order[3..], [("lo", 0), ("lo", 1), ("lo", 2)]);
+/// ```
 #[macro_export]
 macro_rules! select_biased {
     () => {

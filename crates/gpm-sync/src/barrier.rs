@@ -39,11 +39,27 @@ pub struct Barrier {
 
 /// What [`Barrier::wait`] returns: whether this caller was the round's leader (the one
 /// whose arrival released the others; exactly one per round).
+///
+/// ```
+/// let b = gpm_sync::Barrier::new(1); // one party: every wait completes a round
+/// let r: gpm_sync::BarrierWaitResult = b.wait();
+/// assert!(r.is_leader());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierWaitResult(bool);
 
 impl BarrierWaitResult {
     /// True for exactly one caller per round.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let b = Arc::new(gpm_sync::Barrier::new(2));
+    /// let b2 = b.clone();
+    /// let t = std::thread::spawn(move || b2.wait().is_leader());
+    /// let me = b.wait().is_leader();
+    /// assert!(me ^ t.join().unwrap()); // exactly one of the two leads the round
+    /// ```
     pub fn is_leader(&self) -> bool {
         self.0
     }
@@ -51,6 +67,16 @@ impl BarrierWaitResult {
 
 impl Barrier {
     /// A barrier for `n` parties. With `n` 0 or 1 every `wait` returns at once as leader.
+    ///
+    /// ```
+    /// static START: gpm_sync::Barrier = gpm_sync::Barrier::new(2); // `const`: fits a static
+    /// let t = std::thread::spawn(|| {
+    ///     START.wait();
+    /// });
+    /// START.wait(); // returns once both have arrived
+    /// t.join().unwrap();
+    /// assert!(gpm_sync::Barrier::new(0).wait().is_leader()); // 0 or 1: no waiting at all
+    /// ```
     #[cfg(not(loom))]
     pub const fn new(n: usize) -> Barrier {
         Barrier {
@@ -75,6 +101,26 @@ impl Barrier {
     }
 
     /// Waits until `n` parties (this one included) have called `wait` in this round.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let arrived = Arc::new(AtomicUsize::new(0));
+    /// let b = Arc::new(gpm_sync::Barrier::new(4));
+    /// let hs: Vec<_> = (0..4)
+    ///     .map(|_| {
+    ///         let (arrived, b) = (arrived.clone(), b.clone());
+    ///         std::thread::spawn(move || {
+    ///             arrived.fetch_add(1, Ordering::SeqCst);
+    ///             b.wait();
+    ///             // Nobody gets past the barrier before all four have arrived.
+    ///             assert_eq!(arrived.load(Ordering::SeqCst), 4);
+    ///         })
+    ///     })
+    ///     .collect();
+    /// hs.into_iter().for_each(|h| h.join().unwrap());
+    /// ```
     pub fn wait(&self) -> BarrierWaitResult {
         let node = {
             let mut st = self.state.lock();

@@ -53,6 +53,17 @@ unsafe impl<T: Send> Send for Mutex<T> {}
 unsafe impl<T: Send> Sync for Mutex<T> {}
 
 /// The lock on a [`Mutex`]: dereferences to the data, and unlocks when dropped.
+///
+/// ```
+/// let m = gpm_sync::Mutex::new(vec![1]);
+/// {
+///     let mut g: gpm_sync::MutexGuard<'_, Vec<i32>> = m.lock();
+///     g.push(2); // `DerefMut` to the data
+///     assert!(m.is_locked());
+/// } // dropping the guard unlocks
+/// assert!(!m.is_locked());
+/// assert_eq!(*m.lock(), [1, 2]);
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct MutexGuard<'a, T> {
     pub(crate) mutex: &'a Mutex<T>,
@@ -62,6 +73,12 @@ pub struct MutexGuard<'a, T> {
 
 impl<T> Mutex<T> {
     /// A new unlocked mutex holding `t`.
+    ///
+    /// ```
+    /// static HITS: gpm_sync::Mutex<u32> = gpm_sync::Mutex::new(0); // `const`: fits a static
+    /// *HITS.lock() += 1;
+    /// assert_eq!(*HITS.lock(), 1);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new(t: T) -> Mutex<T> {
         Mutex {
@@ -93,6 +110,17 @@ impl<T> Mutex<T> {
     /// Locks the mutex, waiting as long as it takes: a goroutine parks, a thread blocks.
     ///
     /// Locking a mutex that the caller already holds deadlocks (it is not re-entrant).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let m = Arc::new(gpm_sync::Mutex::new(String::new()));
+    /// let m2 = m.clone();
+    /// let t = std::thread::spawn(move || m2.lock().push_str("thread "));
+    /// t.join().unwrap();
+    /// m.lock().push_str("main"); // waits while somebody else holds it
+    /// assert_eq!(*m.lock(), "thread main");
+    /// ```
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.raw.lock();
@@ -100,12 +128,30 @@ impl<T> Mutex<T> {
     }
 
     /// Locks the mutex if it is free right now.
+    ///
+    /// ```
+    /// let m = gpm_sync::Mutex::new(1);
+    /// let g = m.lock();
+    /// assert!(m.try_lock().is_none()); // held: no waiting, just `None`
+    /// drop(g);
+    /// assert_eq!(*m.try_lock().unwrap(), 1);
+    /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         self.raw.try_lock().then(|| self.guard())
     }
 
     /// Locks the mutex, waiting at most `timeout`; `None` if it stayed locked that long.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let m = gpm_sync::Mutex::new(0);
+    /// let g = m.lock();
+    /// assert!(m.lock_timeout(Duration::from_millis(1)).is_none()); // still held after 1 ms
+    /// drop(g);
+    /// assert!(m.lock_timeout(Duration::from_millis(1)).is_some());
+    /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
         self.raw
             .lock_until(deadline_after(timeout))
@@ -113,16 +159,35 @@ impl<T> Mutex<T> {
     }
 
     /// True if somebody holds the lock at this moment (a racy hint).
+    ///
+    /// ```
+    /// let m = gpm_sync::Mutex::new(());
+    /// assert!(!m.is_locked());
+    /// let _g = m.lock();
+    /// assert!(m.is_locked());
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
 
     /// The data, through the exclusive borrow that proves nobody holds the lock.
+    ///
+    /// ```
+    /// let mut m = gpm_sync::Mutex::new(1);
+    /// *m.get_mut() += 1; // no locking needed: `&mut` proves exclusive access
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Consumes the mutex and returns the data.
+    ///
+    /// ```
+    /// let m = gpm_sync::Mutex::new(vec![3, 4]);
+    /// m.lock().push(5);
+    /// assert_eq!(m.into_inner(), [3, 4, 5]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }

@@ -40,6 +40,18 @@ pub struct Once {
 
 impl Once {
     /// A `Once` that has not run.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// static INIT: gpm_sync::Once = gpm_sync::Once::new();
+    /// static RUNS: AtomicUsize = AtomicUsize::new(0);
+    /// let hs: Vec<_> = (0..4)
+    ///     .map(|_| std::thread::spawn(|| INIT.call_once(|| drop(RUNS.fetch_add(1, Ordering::SeqCst)))))
+    ///     .collect();
+    /// hs.into_iter().for_each(|h| h.join().unwrap());
+    /// assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Once {
         Once {
@@ -65,6 +77,20 @@ impl Once {
 
     /// Runs `f` if no call has completed yet, and returns once one has (this one or a
     /// racing one). Whatever the completed closure did is visible when it returns.
+    ///
+    /// ```
+    /// let once = gpm_sync::Once::new();
+    /// let mut log = Vec::new();
+    /// // A panicking initialiser leaves the `Once` incomplete (no poisoning)...
+    /// let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     once.call_once(|| panic!("first try fails"))
+    /// }));
+    /// assert!(r.is_err() && !once.is_completed());
+    /// // ...and the next caller runs its own.
+    /// once.call_once(|| log.push("second try"));
+    /// once.call_once(|| log.push("never runs"));
+    /// assert_eq!(log, ["second try"]);
+    /// ```
     pub fn call_once(&self, f: impl FnOnce()) {
         if !self.is_completed() {
             self.call_once_slow(f);
@@ -72,6 +98,13 @@ impl Once {
     }
 
     /// True once a closure has run to completion.
+    ///
+    /// ```
+    /// let once = gpm_sync::Once::new();
+    /// assert!(!once.is_completed());
+    /// once.call_once(|| {});
+    /// assert!(once.is_completed());
+    /// ```
     pub fn is_completed(&self) -> bool {
         self.done.load(Ordering::Acquire)
     }

@@ -31,6 +31,11 @@ unsafe impl<T: Send> Send for OnceLock<T> {}
 
 impl<T> OnceLock<T> {
     /// An empty cell.
+    ///
+    /// ```
+    /// let cell: gpm_sync::OnceLock<u32> = gpm_sync::OnceLock::new();
+    /// assert_eq!(cell.get(), None);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new() -> OnceLock<T> {
         OnceLock {
@@ -49,6 +54,13 @@ impl<T> OnceLock<T> {
     }
 
     /// The value, if it has been set.
+    ///
+    /// ```
+    /// let cell = gpm_sync::OnceLock::new();
+    /// assert_eq!(cell.get(), None);
+    /// cell.set(7).unwrap();
+    /// assert_eq!(cell.get(), Some(&7));
+    /// ```
     pub fn get(&self) -> Option<&T> {
         if self.once.is_completed() {
             // SAFETY: completed, so the value was written and is never written again.
@@ -59,6 +71,12 @@ impl<T> OnceLock<T> {
     }
 
     /// The value, if it has been set, through an exclusive borrow.
+    ///
+    /// ```
+    /// let mut cell = gpm_sync::OnceLock::from(1);
+    /// *cell.get_mut().unwrap() += 1;
+    /// assert_eq!(cell.get(), Some(&2));
+    /// ```
     pub fn get_mut(&mut self) -> Option<&mut T> {
         if self.once.is_completed() {
             // SAFETY: completed, so the value was written; `&mut self` is exclusive.
@@ -69,6 +87,13 @@ impl<T> OnceLock<T> {
     }
 
     /// Sets the value if the cell is empty; otherwise gives `value` back.
+    ///
+    /// ```
+    /// let cell = gpm_sync::OnceLock::new();
+    /// assert_eq!(cell.set("first"), Ok(()));
+    /// assert_eq!(cell.set("second"), Err("second")); // already set: the value comes back
+    /// assert_eq!(cell.get(), Some(&"first"));
+    /// ```
     pub fn set(&self, value: T) -> Result<(), T> {
         let mut value = Some(value);
         self.get_or_init(|| value.take().expect("taken once"));
@@ -80,6 +105,20 @@ impl<T> OnceLock<T> {
 
     /// The value, initialised with `f` if the cell is empty. If several callers race, one
     /// `f` runs and the others wait for its value.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let cell = Arc::new(gpm_sync::OnceLock::new());
+    /// let hs: Vec<_> = (0..4)
+    ///     .map(|i| {
+    ///         let cell = cell.clone();
+    ///         std::thread::spawn(move || *cell.get_or_init(|| i))
+    ///     })
+    ///     .collect();
+    /// let seen: Vec<i32> = hs.into_iter().map(|h| h.join().unwrap()).collect();
+    /// assert!(seen.iter().all(|&v| v == seen[0])); // one initialiser won; all see its value
+    /// ```
     pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
         if let Some(v) = self.get() {
             return v;
@@ -94,6 +133,13 @@ impl<T> OnceLock<T> {
     }
 
     /// Empties the cell, returning the value it held.
+    ///
+    /// ```
+    /// let mut cell = gpm_sync::OnceLock::from(String::from("v"));
+    /// assert_eq!(cell.take().as_deref(), Some("v"));
+    /// assert_eq!(cell.get(), None); // empty again: it can be set anew
+    /// cell.set(String::from("w")).unwrap();
+    /// ```
     pub fn take(&mut self) -> Option<T> {
         if !self.once.is_completed() {
             return None;
@@ -103,6 +149,13 @@ impl<T> OnceLock<T> {
     }
 
     /// Consumes the cell, returning the value it held.
+    ///
+    /// ```
+    /// let cell = gpm_sync::OnceLock::new();
+    /// cell.set(3).unwrap();
+    /// assert_eq!(cell.into_inner(), Some(3));
+    /// assert_eq!(gpm_sync::OnceLock::<i32>::new().into_inner(), None);
+    /// ```
     pub fn into_inner(self) -> Option<T> {
         let done = self.once.is_completed();
         let me = std::mem::ManuallyDrop::new(self);

@@ -41,6 +41,15 @@ unsafe impl<T: Send> Send for RwLock<T> {}
 unsafe impl<T: Send + Sync> Sync for RwLock<T> {}
 
 /// A read lock on a [`RwLock`]: shared access to the data until dropped.
+///
+/// ```
+/// let lock = gpm_sync::RwLock::new(vec![1, 2]);
+/// let r: gpm_sync::RwLockReadGuard<'_, Vec<i32>> = lock.read();
+/// assert_eq!(r.len(), 2); // `Deref` to the data
+/// assert!(lock.try_write().is_none()); // writers wait while a reader holds it
+/// drop(r);
+/// assert!(lock.try_write().is_some());
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T> {
     lock: &'a RwLock<T>,
@@ -48,6 +57,15 @@ pub struct RwLockReadGuard<'a, T> {
 }
 
 /// The write lock on a [`RwLock`]: exclusive access to the data until dropped.
+///
+/// ```
+/// let lock = gpm_sync::RwLock::new(0);
+/// let mut w: gpm_sync::RwLockWriteGuard<'_, i32> = lock.write();
+/// *w = 10; // `DerefMut` to the data
+/// assert!(lock.try_read().is_none()); // readers wait while the writer holds it
+/// drop(w);
+/// assert_eq!(*lock.read(), 10);
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockWriteGuard<'a, T> {
     lock: &'a RwLock<T>,
@@ -56,6 +74,12 @@ pub struct RwLockWriteGuard<'a, T> {
 
 impl<T> RwLock<T> {
     /// A new unlocked lock holding `t`.
+    ///
+    /// ```
+    /// static TABLE: gpm_sync::RwLock<Vec<&str>> = gpm_sync::RwLock::new(Vec::new());
+    /// TABLE.write().push("x");
+    /// assert_eq!(TABLE.read().len(), 1);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new(t: T) -> RwLock<T> {
         RwLock {
@@ -74,41 +98,116 @@ impl<T> RwLock<T> {
     }
 
     /// Takes a read lock, waiting while a writer holds the lock or waits for it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let lock = Arc::new(gpm_sync::RwLock::new(5));
+    /// let r1 = lock.read();
+    /// let l2 = lock.clone();
+    /// // Another reader gets in while `r1` is held.
+    /// let t = std::thread::spawn(move || *l2.read());
+    /// assert_eq!(t.join().unwrap(), 5);
+    /// assert_eq!(*r1, 5);
+    /// ```
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
         self.read_until(None).expect("waits for ever")
     }
 
     /// Takes a read lock if that needs no waiting.
+    ///
+    /// ```
+    /// let lock = gpm_sync::RwLock::new(1);
+    /// assert!(lock.try_read().is_some());
+    /// let w = lock.write();
+    /// assert!(lock.try_read().is_none());
+    /// drop(w);
+    /// ```
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
         self.read_until(Some(crate::sync::now()))
     }
 
     /// Takes a read lock, waiting at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lock = gpm_sync::RwLock::new(1);
+    /// let w = lock.write();
+    /// assert!(lock.read_timeout(Duration::from_millis(1)).is_none());
+    /// drop(w);
+    /// assert_eq!(*lock.read_timeout(Duration::from_millis(1)).unwrap(), 1);
+    /// ```
     pub fn read_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
         self.read_until(deadline_after(timeout))
     }
 
     /// Takes the write lock, waiting while anybody holds the lock or waits ahead.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let lock = Arc::new(gpm_sync::RwLock::new(Vec::new()));
+    /// let hs: Vec<_> = (0..4)
+    ///     .map(|i| {
+    ///         let lock = lock.clone();
+    ///         std::thread::spawn(move || lock.write().push(i))
+    ///     })
+    ///     .collect();
+    /// hs.into_iter().for_each(|h| h.join().unwrap());
+    /// assert_eq!(lock.read().len(), 4);
+    /// ```
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
         self.write_until(None).expect("waits for ever")
     }
 
     /// Takes the write lock if that needs no waiting.
+    ///
+    /// ```
+    /// let lock = gpm_sync::RwLock::new(1);
+    /// let r = lock.read();
+    /// assert!(lock.try_write().is_none());
+    /// drop(r);
+    /// *lock.try_write().unwrap() = 2;
+    /// assert_eq!(*lock.read(), 2);
+    /// ```
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         self.write_until(Some(crate::sync::now()))
     }
 
     /// Takes the write lock, waiting at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lock = gpm_sync::RwLock::new(1);
+    /// let r = lock.read();
+    /// assert!(lock.write_timeout(Duration::from_millis(1)).is_none());
+    /// drop(r);
+    /// assert!(lock.write_timeout(Duration::from_millis(1)).is_some());
+    /// ```
     pub fn write_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
         self.write_until(deadline_after(timeout))
     }
 
     /// The data, through the exclusive borrow that proves nobody holds the lock.
+    ///
+    /// ```
+    /// let mut lock = gpm_sync::RwLock::new(1);
+    /// *lock.get_mut() = 2;
+    /// assert_eq!(*lock.read(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Consumes the lock and returns the data.
+    ///
+    /// ```
+    /// let lock = gpm_sync::RwLock::new(String::from("a"));
+    /// lock.write().push('b');
+    /// assert_eq!(lock.into_inner(), "ab");
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }

@@ -37,6 +37,15 @@ pub struct Semaphore {
 
 /// One permit of a [`Semaphore`], given back when dropped (or kept for good with
 /// [`SemaphorePermit::forget`]).
+///
+/// ```
+/// let sem = gpm_sync::Semaphore::new(1);
+/// {
+///     let _permit: gpm_sync::SemaphorePermit<'_> = sem.acquire();
+///     assert_eq!(sem.available_permits(), 0);
+/// } // dropped: the permit goes back
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
 #[must_use = "the permit is given back as soon as it is dropped"]
 pub struct SemaphorePermit<'a> {
     sem: &'a Semaphore,
@@ -44,6 +53,25 @@ pub struct SemaphorePermit<'a> {
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
+    ///
+    /// ```
+    /// // At most 2 of the 8 threads are inside at any time.
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// static SLOTS: gpm_sync::Semaphore = gpm_sync::Semaphore::new(2);
+    /// static INSIDE: AtomicUsize = AtomicUsize::new(0);
+    /// let hs: Vec<_> = (0..8)
+    ///     .map(|_| {
+    ///         std::thread::spawn(|| {
+    ///             let _p = SLOTS.acquire();
+    ///             assert!(INSIDE.fetch_add(1, Ordering::SeqCst) < 2);
+    ///             INSIDE.fetch_sub(1, Ordering::SeqCst);
+    ///         })
+    ///     })
+    ///     .collect();
+    /// hs.into_iter().for_each(|h| h.join().unwrap());
+    /// assert_eq!(SLOTS.available_permits(), 2);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new(permits: usize) -> Semaphore {
         Semaphore {
@@ -66,16 +94,46 @@ impl Semaphore {
     }
 
     /// Takes a permit, waiting as long as it takes.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(gpm_sync::Semaphore::new(0));
+    /// let s = sem.clone();
+    /// let t = std::thread::spawn(move || {
+    ///     let p = s.acquire(); // waits until a permit is added
+    ///     p.forget();
+    /// });
+    /// sem.add_permits(1);
+    /// t.join().unwrap();
+    /// assert_eq!(sem.available_permits(), 0); // the thread kept it for good
+    /// ```
     pub fn acquire(&self) -> SemaphorePermit<'_> {
         self.acquire_until(None).expect("waits for ever")
     }
 
     /// Takes a permit if one is available now.
+    ///
+    /// ```
+    /// let sem = gpm_sync::Semaphore::new(1);
+    /// let p = sem.try_acquire().unwrap();
+    /// assert!(sem.try_acquire().is_none()); // none left: `None` at once
+    /// drop(p);
+    /// assert!(sem.try_acquire().is_some());
+    /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         self.acquire_until(Some(crate::sync::now()))
     }
 
     /// Takes a permit, waiting at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let sem = gpm_sync::Semaphore::new(1);
+    /// let _p = sem.acquire();
+    /// assert!(sem.acquire_timeout(Duration::from_millis(1)).is_none());
+    /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
         self.acquire_until(deadline_after(timeout))
     }
@@ -84,6 +142,13 @@ impl Semaphore {
     ///
     /// # Panics
     /// If the count would overflow `usize`.
+    ///
+    /// ```
+    /// let sem = gpm_sync::Semaphore::new(0);
+    /// assert!(sem.try_acquire().is_none());
+    /// sem.add_permits(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
     pub fn add_permits(&self, n: usize) {
         let mut st = self.state.lock();
         st.permits = st
@@ -94,6 +159,15 @@ impl Semaphore {
     }
 
     /// The permits nobody holds, at this moment.
+    ///
+    /// ```
+    /// let sem = gpm_sync::Semaphore::new(3);
+    /// let a = sem.acquire();
+    /// let _b = sem.acquire();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// drop(a);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
     pub fn available_permits(&self) -> usize {
         self.state.lock().permits
     }
@@ -162,6 +236,12 @@ impl fmt::Debug for Semaphore {
 
 impl SemaphorePermit<'_> {
     /// Keeps the permit for good: the semaphore has one permit fewer from now on.
+    ///
+    /// ```
+    /// let sem = gpm_sync::Semaphore::new(2);
+    /// sem.acquire().forget(); // not given back on drop
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn forget(self) {
         std::mem::forget(self);
     }

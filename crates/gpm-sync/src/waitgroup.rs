@@ -44,6 +44,12 @@ pub struct WaitGroup {
 
 impl WaitGroup {
     /// A group with a count of zero.
+    ///
+    /// ```
+    /// let wg = gpm_sync::WaitGroup::new();
+    /// assert_eq!(wg.count(), 0);
+    /// wg.wait(); // a zero count: returns at once
+    /// ```
     pub fn new() -> WaitGroup {
         WaitGroup {
             inner: Arc::new(Lock::new(State {
@@ -58,6 +64,22 @@ impl WaitGroup {
     ///
     /// # Panics
     /// If the counter would go below zero (`sync: negative WaitGroup counter`) or overflow.
+    ///
+    /// ```
+    /// let wg = gpm_sync::WaitGroup::new();
+    /// wg.add(3); // before starting the work, as in Go
+    /// let hs: Vec<_> = (0..3)
+    ///     .map(|_| {
+    ///         let wg = wg.clone();
+    ///         std::thread::spawn(move || wg.done())
+    ///     })
+    ///     .collect();
+    /// wg.wait();
+    /// assert_eq!(wg.count(), 0);
+    /// hs.into_iter().for_each(|h| h.join().unwrap());
+    /// // Going below zero is a bug, and panics.
+    /// assert!(std::panic::catch_unwind(|| gpm_sync::WaitGroup::new().add(-1)).is_err());
+    /// ```
     pub fn add(&self, delta: isize) {
         let mut out = Wakeups::default();
         {
@@ -85,21 +107,66 @@ impl WaitGroup {
     ///
     /// # Panics
     /// If the counter is zero.
+    ///
+    /// ```
+    /// let wg = gpm_sync::WaitGroup::new();
+    /// wg.add(2);
+    /// wg.done();
+    /// assert_eq!(wg.count(), 1);
+    /// wg.done();
+    /// assert_eq!(wg.count(), 0);
+    /// ```
     pub fn done(&self) {
         self.add(-1);
     }
 
     /// Waits until the counter is zero.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let wg = gpm_sync::WaitGroup::new();
+    /// let done = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..4 {
+    ///     wg.add(1);
+    ///     let (wg, done) = (wg.clone(), done.clone());
+    ///     std::thread::spawn(move || {
+    ///         done.fetch_add(1, Ordering::SeqCst);
+    ///         wg.done();
+    ///     });
+    /// }
+    /// wg.wait(); // everything done before each `done()` is visible now
+    /// assert_eq!(done.load(Ordering::SeqCst), 4);
+    /// ```
     pub fn wait(&self) {
         self.wait_until(None);
     }
 
     /// Waits until the counter is zero, at most `timeout`; returns whether it got there.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let wg = gpm_sync::WaitGroup::new();
+    /// wg.add(1);
+    /// assert!(!wg.wait_timeout(Duration::from_millis(1))); // still 1 after 1 ms
+    /// wg.done();
+    /// assert!(wg.wait_timeout(Duration::from_millis(1)));
+    /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         self.wait_until(deadline_after(timeout))
     }
 
     /// The counter at this moment.
+    ///
+    /// ```
+    /// let wg = gpm_sync::WaitGroup::new();
+    /// wg.add(5);
+    /// assert_eq!(wg.count(), 5);
+    /// wg.add(-2);
+    /// assert_eq!(wg.count(), 3);
+    /// ```
     pub fn count(&self) -> usize {
         self.inner.lock().count as usize
     }
