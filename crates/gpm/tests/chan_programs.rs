@@ -75,21 +75,21 @@ fn skynet_small_trees() {
 }
 
 #[test]
-fn pipeline_sum_of_squares() {
+fn pipeline_sum_of_odd_squares() {
     let rt = runtime(2);
     assert_eq!(
-        rt.block_on(|| pipeline::sum_of_squares(100_000, 4)),
-        333_338_333_350_000
+        rt.block_on(|| pipeline::sum_of_odd_squares(100_000, 4)),
+        166_666_666_650_000
     );
     assert_eq!(
-        rt.block_on(|| pipeline::sum_of_squares(1000, 1)),
-        333_833_500
+        rt.block_on(|| pipeline::sum_of_odd_squares(1000, 1)),
+        166_666_500
     );
-    assert_eq!(rt.block_on(|| pipeline::sum_of_squares(0, 3)), 0);
+    assert_eq!(rt.block_on(|| pipeline::sum_of_odd_squares(0, 3)), 0);
     let one = runtime(1);
     assert_eq!(
-        one.block_on(|| pipeline::sum_of_squares(10_000, 7)),
-        333_383_335_000
+        one.block_on(|| pipeline::sum_of_odd_squares(10_000, 7)),
+        166_666_665_000
     );
 }
 
@@ -100,16 +100,16 @@ fn pipeline_quits_early() {
     for procs in [1, 2] {
         let (first, goroutines) =
             runtime(procs).block_on(|| pipeline::first_squares(1_000_000, 4, 10));
-        // gen, 4 squarers, 4 forwarders.
-        assert_eq!(goroutines, 9);
+        // gen, filter, 4 squarers, 4 forwarders.
+        assert_eq!(goroutines, 10);
         assert_eq!(first.len(), 10);
         let distinct: HashSet<u64> = first.iter().copied().collect();
         assert_eq!(distinct.len(), 10, "a square came out twice: {first:?}");
         for &v in &first {
             let r = (v as f64).sqrt() as u64;
             assert!(
-                r * r == v && (1..=1_000_000).contains(&r),
-                "{v} is no square"
+                r * r == v && r % 2 == 1 && (1..=1_000_000).contains(&r),
+                "{v} is no odd square"
             );
         }
     }
