@@ -15,6 +15,22 @@ pub use gpm_p::PCounters;
 use crate::sched::Scheduler;
 
 /// A snapshot of one runtime's scheduler (see [`Scheduler::stats`]).
+///
+/// ```
+/// use gpm_m::{PCounters, Stats};
+///
+/// // Users get one from `gpm::stats()` or `Runtime::stats`; here a hand-made one.
+/// let s = Stats {
+///     live: 3,
+///     runnable: 2,
+///     ps: vec![PCounters { id: 0, queued: 2, ..PCounters::default() }],
+///     ..Stats::default()
+/// };
+/// let line = s.to_string(); // one schedtrace-style line
+/// assert!(line.contains("goroutines=3 runnable=2"));
+/// assert!(line.ends_with("[2]")); // the per-P run queue lengths
+/// assert_eq!(s.ps.iter().map(|p| p.queued).sum::<usize>(), s.runnable);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Goroutines spawned and not yet finished.

@@ -197,6 +197,17 @@ fn bump_by(c: &AtomicU64, n: u64) {
 }
 
 /// One P's counters (see `gpm::stats`). Monotonic except `queued`, a snapshot.
+///
+/// ```
+/// // One entry of `gpm::stats().ps` (or `Runtime::stats().ps`) per P.
+/// let per_p = [
+///     gpm_p::PCounters { id: 0, spawned: 10, stolen: 4, ..Default::default() },
+///     gpm_p::PCounters { id: 1, spawned: 2, exited: 12, ..Default::default() },
+/// ];
+/// let spawned: u64 = per_p.iter().map(|p| p.spawned).sum();
+/// let exited: u64 = per_p.iter().map(|p| p.exited).sum();
+/// assert_eq!(spawned, exited); // a quiet runtime: everything spawned has finished
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PCounters {
     /// The P's index.

@@ -16,6 +16,14 @@ use gpm_g::{Entry, GId};
 use parking_lot::Mutex;
 
 /// A goroutine's unique id.
+///
+/// ```
+/// let h = gpm::go!(|| gpm::current_id().unwrap());
+/// let id: gpm::GoroutineId = h.id();
+/// assert_eq!(h.join().unwrap(), id); // the goroutine sees the id its handle reports
+/// assert_ne!(gpm::go!(|| ()).id(), id); // ids are unique
+/// println!("goroutine {id}"); // `Display`: the number
+/// ```
 pub type GoroutineId = GId;
 
 enum State<T> {
@@ -143,6 +151,15 @@ where
 
 /// An owned permission to join a goroutine (wait for it to finish and take its result).
 /// Dropping it detaches the goroutine, as with `std::thread::JoinHandle`.
+///
+/// ```
+/// let h: gpm::JoinHandle<Vec<u32>> = gpm::go!(|| (1..=3).collect());
+/// assert_eq!(h.join().unwrap(), [1, 2, 3]);
+/// // Dropping a handle detaches the goroutine; it runs to completion all the same.
+/// let (tx, rx) = gpm::bounded(1);
+/// drop(gpm::go!(move || tx.send("detached").unwrap()));
+/// assert_eq!(rx.recv(), Ok("detached"));
+/// ```
 pub struct JoinHandle<T> {
     #[cfg(not(loom))]
     pub(crate) task: Arc<dyn HasPacket<T>>,
@@ -155,6 +172,15 @@ impl<T> JoinHandle<T> {
     /// Waits for the goroutine to finish. Inside a goroutine this parks only the caller;
     /// outside it blocks the thread. A panic in the goroutine comes back as `Err(payload)`,
     /// exactly like `std::thread::JoinHandle::join`.
+    ///
+    /// ```
+    /// let ok = gpm::go!(|| 1);
+    /// assert_eq!(ok.join().unwrap(), 1);
+    /// // A panic is caught at the goroutine's boundary and comes back as `Err(payload)`.
+    /// let bad = gpm::go!(|| -> u32 { panic!("oops") });
+    /// let payload = bad.join().unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"oops"));
+    /// ```
     pub fn join(self) -> thread::Result<T> {
         #[cfg(loom)]
         return self.thread.join();
@@ -212,6 +238,17 @@ impl<T> JoinHandle<T> {
     }
 
     /// True once the goroutine has finished (its result is ready).
+    ///
+    /// ```
+    /// let (tx, rx) = gpm::bounded::<()>(0);
+    /// let h = gpm::go!(move || rx.recv().is_err());
+    /// assert!(!h.is_finished()); // it waits for the channel to close
+    /// drop(tx);
+    /// while !h.is_finished() {
+    ///     gpm::yield_now();
+    /// }
+    /// assert!(h.join().unwrap());
+    /// ```
     pub fn is_finished(&self) -> bool {
         #[cfg(loom)]
         return self.thread.is_finished();
@@ -220,6 +257,14 @@ impl<T> JoinHandle<T> {
     }
 
     /// The goroutine's id.
+    ///
+    /// ```
+    /// let a = gpm::go!(|| ());
+    /// let b = gpm::go!(|| ());
+    /// assert_ne!(a.id(), b.id());
+    /// a.join().unwrap();
+    /// b.join().unwrap();
+    /// ```
     pub fn id(&self) -> GoroutineId {
         self.id
     }

@@ -1,5 +1,31 @@
 //! # gpm: Go's G·P·M scheduler for Rust
 //!
+//! | Go | gpm |
+//! |---|---|
+//! | `go f()` | [`go!`]`(move \|\| f())`, or [`spawn`]`(f)`; both return a [`JoinHandle`] |
+//! | `make(chan T)` | [`bounded`]`(0)`: a rendezvous channel, `(Sender<T>, Receiver<T>)` |
+//! | `make(chan T, n)` | [`bounded`]`(n)`; no limit at all: [`unbounded`]`()` |
+//! | `ch <- v` / `v := <-ch` | `tx.send(v)` / `rx.recv()` |
+//! | `close(ch)` | drop every [`Sender`] |
+//! | `v, ok := <-ch` | `rx.recv()`: `Err(`[`chan::RecvError`]`)` once closed and drained |
+//! | `for v := range ch` | `for v in &rx` |
+//! | `select { case v := <-a: … case b <- x: … }` | [`select!`]` { recv(a) -> v => …, send(b, x) -> res => … }` |
+//! | `default:` | `default => …` (and `default(timeout) => …`) |
+//! | `select {}` | `select! {}` |
+//! | a `nil` channel | [`chan::never`]`()` |
+//! | `time.After(d)` / `time.Tick(d)` | [`chan::after`]`(d)` / [`chan::tick`]`(d)` |
+//! | `time.Sleep(d)` | [`time::sleep`]`(d)` |
+//! | `sync.WaitGroup` | [`sync::WaitGroup`] (`add`, `done`, `wait`) |
+//! | `sync.Mutex` / `sync.RWMutex` | [`sync::Mutex`] / [`sync::RwLock`] (guards, no `Unlock`) |
+//! | `sync.Once` / `sync.Cond` | [`sync::Once`] / [`sync::Condvar`] |
+//! | `runtime.Gosched()` | [`yield_now`]`()` |
+//! | `runtime.LockOSThread()` | [`lock_os_thread`]`()` / [`unlock_os_thread`]`()` |
+//! | `runtime.NumGoroutine()` | [`stats`]`().live` |
+//! | `GOMAXPROCS` | [`RuntimeBuilder::procs`], or the `GPM_PROCS` environment variable |
+//! | `net.Listen("tcp", a)` / `net.Dial("tcp", a)` | [`net::TcpListener::bind`]`(a)` / [`net::TcpStream::connect`]`(a)` |
+//! | `GODEBUG=schedtrace=1000` | `GPM_DEBUG=schedtrace=1000` |
+//! | `go tool trace` | `GPM_TRACE=trace.json` (Chrome trace JSON, for Perfetto or `chrome://tracing`) |
+//!
 //! Spawn anything, block anywhere: a goroutine is a closure with its own stack, written as
 //! plain blocking Rust. When it waits (a join, a sleep, a channel, a socket) it
 //! parks, and its OS thread runs another goroutine.
@@ -81,6 +107,18 @@
 /// `Select`, and the time channels `after`, `at`, `tick`, `never`. The API is
 /// crossbeam-channel's; a blocking operation parks the goroutine inside the runtime and
 /// blocks the thread outside it. See the [`gpm_chan`] crate docs.
+///
+/// ```
+/// use std::time::Duration;
+/// use gpm::chan::{after, bounded, select};
+///
+/// let (tx, rx) = bounded(1);
+/// gpm::go!(move || tx.send("work").unwrap());
+/// select! {
+///     recv(rx) -> msg => assert_eq!(msg, Ok("work")),
+///     recv(after(Duration::from_secs(10))) -> _ => panic!("timed out"), // Go's time.After
+/// }
+/// ```
 pub mod chan {
     pub use gpm_chan::*;
 }
@@ -139,6 +177,23 @@ pub use spawn::{spawn, Builder};
 
 /// Lets other goroutines run: the caller goes to the back of its P's run queue. Outside a
 /// goroutine it yields the OS thread.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let rt = gpm::Runtime::builder().procs(1).build().unwrap();
+/// let order = rt.block_on(|| {
+///     let log = Arc::new(gpm::sync::Mutex::new(Vec::new()));
+///     let l = log.clone();
+///     let other = gpm::go!(move || l.lock().push("other"));
+///     gpm::yield_now(); // our only P runs `other` before we continue
+///     log.lock().push("me");
+///     other.join().unwrap();
+///     let v = log.lock().clone();
+///     v
+/// });
+/// assert_eq!(order, ["other", "me"]);
+/// ```
 pub fn yield_now() {
     #[cfg(loom)]
     ::loom::thread::yield_now();
@@ -199,17 +254,54 @@ pub fn stats() -> Stats {
 /// thread handoff, so pin only code that needs a fixed thread (see the crate docs on the
 /// one inherent hazard). Unlike Go, a goroutine that exits while pinned leaves its thread
 /// to the runtime, which reuses it. A no-op outside a goroutine.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+/// rt.block_on(|| {
+///     gpm::lock_os_thread();
+///     let me = std::thread::current().id();
+///     gpm::time::sleep(Duration::from_millis(1)); // parks; resumes on the same thread
+///     gpm::go!(|| ()).join().unwrap();
+///     assert_eq!(std::thread::current().id(), me);
+///     gpm::unlock_os_thread();
+/// });
+/// ```
 pub fn lock_os_thread() {
     gpm_m::lock_os_thread();
 }
 
 /// Undoes one [`lock_os_thread`]; once every call is undone the goroutine may migrate
 /// again. Unpaired calls are no-ops, as in Go.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = gpm::Runtime::builder().procs(2).build().unwrap();
+/// rt.block_on(|| {
+///     gpm::lock_os_thread();
+///     gpm::lock_os_thread(); // calls nest
+///     let me = std::thread::current().id();
+///     gpm::unlock_os_thread(); // one lock left: still pinned
+///     gpm::time::sleep(Duration::from_millis(1));
+///     assert_eq!(std::thread::current().id(), me);
+///     gpm::unlock_os_thread(); // free to migrate again
+///     gpm::unlock_os_thread(); // unpaired: a no-op
+/// });
+/// ```
 pub fn unlock_os_thread() {
     gpm_m::unlock_os_thread();
 }
 
 /// The id of the calling goroutine, or `None` outside any goroutine.
+///
+/// ```
+/// assert_eq!(gpm::current_id(), None); // not a goroutine
+/// let h = gpm::go!(|| gpm::current_id());
+/// let id = h.id();
+/// assert_eq!(h.join().unwrap(), Some(id));
+/// ```
 pub fn current_id() -> Option<GoroutineId> {
     #[cfg(loom)]
     return crate::loom::current_id();

@@ -22,6 +22,14 @@ use crate::runtime;
 /// If the global runtime cannot start (a bad `GPM_PROCS`) or the runtime has shut down,
 /// like `std::thread::spawn` panics when it cannot create a thread. Use [`Builder::spawn`]
 /// to get an error instead.
+///
+/// ```
+/// // Outside any goroutine: spawns on the global runtime, started on first use.
+/// let square = |x: u64| x * x;
+/// let job = move || square(12); // a closure held in a variable: `spawn`, not `go!`
+/// let h = gpm::spawn(job);
+/// assert_eq!(h.join().unwrap(), 144);
+/// ```
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -39,6 +47,14 @@ where
 ///   `go!(fib(30))`. To spawn a closure held in a variable, call [`spawn`].
 ///
 /// Returns a [`JoinHandle`].
+///
+/// ```
+/// let n = 10;
+/// let a = gpm::go!(move || n + 1); // Go's `go f()`, with a handle
+/// let b = gpm::go!(n * 2); // an expression: evaluated in the new goroutine
+/// let c = gpm::go!(|| "no captures");
+/// assert_eq!((a.join().unwrap(), b.join().unwrap(), c.join().unwrap()), (11, 20, "no captures"));
+/// ```
 #[macro_export]
 macro_rules! go {
     (move || $($body:tt)*) => {
@@ -54,6 +70,15 @@ macro_rules! go {
 
 /// Configures one goroutine before it is spawned: its name (shown in the stack-overflow
 /// message) and its stack size.
+///
+/// ```
+/// let h = gpm::Builder::new()
+///     .name("resolver")
+///     .stack_size(64 * 1024)
+///     .spawn(|| 40 + 2)
+///     .unwrap();
+/// assert_eq!(h.join().unwrap(), 42);
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
     name: Option<String>,
@@ -62,11 +87,22 @@ pub struct Builder {
 
 impl Builder {
     /// A builder with the runtime's defaults.
+    ///
+    /// ```
+    /// let h = gpm::Builder::new().spawn(|| "defaults").unwrap(); // like `gpm::spawn`
+    /// assert_eq!(h.join().unwrap(), "defaults");
+    /// ```
     pub fn new() -> Builder {
         Builder::default()
     }
 
     /// Names the goroutine.
+    ///
+    /// ```
+    /// // The name shows in the stack-overflow report and the deadlock report.
+    /// let h = gpm::Builder::new().name("fetcher-1").spawn(|| 1).unwrap();
+    /// assert_eq!(h.join().unwrap(), 1);
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Builder {
         self.name = Some(name.into());
         self
@@ -74,6 +110,19 @@ impl Builder {
 
     /// Sets the goroutine's stack size in bytes (rounded up to whole pages, at least
     /// [`crate::MIN_STACK_SIZE`]).
+    ///
+    /// ```
+    /// let h = gpm::Builder::new()
+    ///     .stack_size(4 << 20) // 4 MiB for a deep recursion
+    ///     .spawn(|| {
+    ///         fn depth(n: u32) -> u32 {
+    ///             if n == 0 { 0 } else { 1 + std::hint::black_box(depth(n - 1)) }
+    ///         }
+    ///         depth(5_000)
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(h.join().unwrap(), 5_000);
+    /// ```
     pub fn stack_size(mut self, size: usize) -> Builder {
         self.stack_size = Some(size);
         self
@@ -81,6 +130,13 @@ impl Builder {
 
     /// Spawns the goroutine on the current runtime (the caller's, inside a goroutine; the
     /// global one otherwise).
+    ///
+    /// ```
+    /// let h: std::io::Result<gpm::JoinHandle<u8>> = gpm::Builder::new().spawn(|| 9);
+    /// assert_eq!(h.unwrap().join().unwrap(), 9);
+    /// // Errors come back instead of panicking, e.g. an impossible stack size.
+    /// assert!(gpm::Builder::new().stack_size(usize::MAX).spawn(|| ()).is_err());
+    /// ```
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -143,6 +143,20 @@ macro_rules! timeouts {
         /// `Some(Duration::ZERO)` is an `InvalidInput` error. Inside a goroutine the wait
         /// runs on the runtime's timers and parks only the goroutine. Shared with the
         /// `try_clone`s of this socket.
+        ///
+        /// ```
+        /// use std::io::ErrorKind;
+        /// use std::time::Duration;
+        ///
+        /// // Shown on a UDP socket; the TCP and Unix stream and datagram sockets work alike.
+        /// let s = gpm::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        /// s.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+        /// let mut buf = [0; 8];
+        /// let e = gpm::go!(move || s.recv_from(&mut buf).unwrap_err()).join().unwrap();
+        /// assert_eq!(e.kind(), ErrorKind::WouldBlock); // EAGAIN, as std reports it on Linux
+        /// let s = gpm::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        /// assert_eq!(s.set_read_timeout(Some(Duration::ZERO)).unwrap_err().kind(), ErrorKind::InvalidInput);
+        /// ```
         pub fn set_read_timeout(
             &self,
             dur: Option<::std::time::Duration>,
@@ -153,11 +167,38 @@ macro_rules! timeouts {
         }
 
         /// The read timeout (`None`: reads wait forever).
+        ///
+        /// ```
+        /// use std::time::Duration;
+        ///
+        /// let s = gpm::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        /// assert_eq!(s.read_timeout().unwrap(), None);
+        /// s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        /// assert_eq!(s.read_timeout().unwrap(), Some(Duration::from_secs(3)));
+        /// assert_eq!(s.try_clone().unwrap().read_timeout().unwrap(), Some(Duration::from_secs(3)));
+        /// ```
         pub fn read_timeout(&self) -> ::std::io::Result<Option<::std::time::Duration>> {
             Ok(self.sock.opts().read_timeout())
         }
 
         /// Sets the write timeout, like [`Self::set_read_timeout`] for writes (and sends).
+        ///
+        /// ```
+        /// use std::io::{ErrorKind, Write};
+        /// use std::time::Duration;
+        ///
+        /// // Shown on a Unix stream pair nobody reads from; the other sockets work alike.
+        /// let (mut a, _b) = gpm::net::unix::UnixStream::pair().unwrap();
+        /// a.set_write_timeout(Some(Duration::from_millis(1))).unwrap();
+        /// let chunk = [0u8; 64 * 1024];
+        /// let err = loop {
+        ///     // Fills the socket buffer; then a write waits 1 ms and fails.
+        ///     if let Err(e) = a.write(&chunk) {
+        ///         break e;
+        ///     }
+        /// };
+        /// assert_eq!(err.kind(), ErrorKind::WouldBlock);
+        /// ```
         pub fn set_write_timeout(
             &self,
             dur: Option<::std::time::Duration>,
@@ -168,6 +209,15 @@ macro_rules! timeouts {
         }
 
         /// The write timeout (`None`: writes wait forever).
+        ///
+        /// ```
+        /// use std::time::Duration;
+        ///
+        /// let s = gpm::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        /// assert_eq!(s.write_timeout().unwrap(), None);
+        /// s.set_write_timeout(Some(Duration::from_millis(250))).unwrap();
+        /// assert_eq!(s.write_timeout().unwrap(), Some(Duration::from_millis(250)));
+        /// ```
         pub fn write_timeout(&self) -> ::std::io::Result<Option<::std::time::Duration>> {
             Ok(self.sock.opts().write_timeout())
         }
@@ -181,6 +231,16 @@ macro_rules! nonblocking {
         /// Moves the socket into or out of non-blocking mode: when on, an operation that
         /// would wait fails with `ErrorKind::WouldBlock` at once instead of parking.
         /// Shared with the `try_clone`s of this socket, as in std.
+        ///
+        /// ```
+        /// use std::io::ErrorKind;
+        ///
+        /// // Shown on a TCP listener; every gpm::net socket works alike.
+        /// let listener = gpm::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        /// listener.set_nonblocking(true).unwrap();
+        /// assert_eq!(listener.accept().unwrap_err().kind(), ErrorKind::WouldBlock); // nobody there
+        /// listener.set_nonblocking(false).unwrap(); // `accept` waits again
+        /// ```
         pub fn set_nonblocking(&self, nonblocking: bool) -> ::std::io::Result<()> {
             self.sock.opts().set_nonblocking(nonblocking);
             Ok(())

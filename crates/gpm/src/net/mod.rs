@@ -23,6 +23,40 @@
 //!
 //! Host names are resolved with `getaddrinfo`, which blocks the thread as in std.
 //!
+//! ```
+//! use std::io::{BufRead, BufReader, Write};
+//! use gpm::net::{TcpListener, TcpStream};
+//!
+//! // A line-echo server: one goroutine per connection, as in Go.
+//! let listener = TcpListener::bind("127.0.0.1:0").unwrap(); // Go's net.Listen("tcp", ...)
+//! let addr = listener.local_addr().unwrap();
+//! let server = gpm::go!(move || {
+//!     for conn in listener.incoming().take(3) {
+//!         let conn = conn.unwrap();
+//!         gpm::go!(move || {
+//!             let mut line = String::new();
+//!             BufReader::new(&conn).read_line(&mut line).unwrap();
+//!             (&conn).write_all(line.as_bytes()).unwrap();
+//!         });
+//!     }
+//! });
+//! let clients: Vec<_> = (0..3)
+//!     .map(|i| {
+//!         gpm::go!(move || {
+//!             let mut c = TcpStream::connect(addr).unwrap();
+//!             writeln!(c, "hello {i}").unwrap();
+//!             let mut back = String::new();
+//!             BufReader::new(c).read_line(&mut back).unwrap();
+//!             back
+//!         })
+//!     })
+//!     .collect();
+//! for (i, c) in clients.into_iter().enumerate() {
+//!     assert_eq!(c.join().unwrap(), format!("hello {i}\n"));
+//! }
+//! server.join().unwrap();
+//! ```
+//!
 //! Files: [`TcpListener`] (`tcp_listener.rs`), [`TcpStream`] (`tcp_stream.rs`), the
 //! non-blocking connect (`connect.rs`), listening sockets with a deep accept queue
 //! (`listen.rs`), [`UdpSocket`] (`udp.rs`), the Unix sockets
