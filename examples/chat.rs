@@ -100,6 +100,7 @@ fn broadcaster(events: Receiver<Event>) {
                 }
             }
             Event::Who { id } => {
+                // Dropped if the asker's outbox is full: the next broadcast disconnects it.
                 if let Some(c) = clients.get(&id) {
                     let _ = c
                         .outbox

@@ -278,12 +278,12 @@ fn demo_keep_alive(addr: SocketAddr, n: usize) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Three requests in one write; the answers come back in order.
+/// Four requests in one write; the answers come back in order.
 fn demo_pipelined(addr: SocketAddr) -> io::Result<usize> {
     let mut c = Client::connect(addr)?;
-    c.send(&format!(
-        "{GET}GET /nope HTTP/1.1\r\nHost: demo\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello{GET}"
-    ))?;
+    let missing = "GET /nope HTTP/1.1\r\nHost: demo\r\n\r\n";
+    let post = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"; // 405; the body is skipped
+    c.send(&format!("{GET}{missing}{post}{GET}"))?;
     for want in [200, 404, 405, 200] {
         assert_eq!(c.response()?.0, want);
     }

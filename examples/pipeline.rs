@@ -10,8 +10,8 @@
 //! value goes to whichever worker is free), `merge` forwards all their outputs onto one
 //! channel (fan-in), and the caller sums them. The sum of the odd squares up to N is
 //! `m (2m - 1) (2m + 1) / 3` with `m = ⌈N/2⌉` (default N = 1,000,000), and the example
-//! checks it. Every channel is a rendezvous channel (`bounded(0)`, Go's `make(chan T)`), so
-//! every hand-over parks one goroutine until the next stage takes the value.
+//! checks it. Every channel is a rendezvous channel (`bounded(0)`, Go's `make(chan T)`):
+//! each hand-over is a meeting, and whichever stage comes first parks until the other does.
 //!
 //! Every stage also selects on a `done` channel that nobody sends on: closing it (dropping
 //! its only sender) is the quit signal, so a consumer that stops early makes every stage
