@@ -169,6 +169,7 @@ pub mod trace;
 #[cfg(not(loom))]
 pub use debug::DEBUG_ENV;
 pub use gpm_m::{PCounters, Stats};
+pub use gpm_macros::{main, test};
 pub use join::{GoroutineId, JoinHandle};
 pub use runtime::{
     Runtime, RuntimeBuilder, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE, PROCS_ENV,

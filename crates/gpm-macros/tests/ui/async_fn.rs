@@ -1,0 +1,2 @@
+#[gpm::main]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[gpm::main]
+fn main<T: Default>() {
+    let _ = T::default();
+}

@@ -1,0 +1,2 @@
+#[gpm::main(procs)]
+fn main() {}

@@ -1,0 +1,5 @@
+#[gpm::test]
+#[test]
+fn t() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[gpm::main(procs = 2, foo = 1)]
+fn main() {}
