@@ -228,6 +228,7 @@ class Group:
     gpm: str  # gpm's figure as printed
     bars: list[Bar]
     gpm_more: str = ""  # e.g. "best 773.0 ns", shown after gpm's figure in the tables
+    gpm_detail: str = ""  # a second gpm figure, shown in the chart and the tables
 
 
 def bar_from_row(t: Table, row: list[str], peer: str, label: str, value_col: str,
@@ -418,7 +419,7 @@ def sysmon_groups(tables: list[Table]) -> list[Group]:
         gy = t.cell(t.row(first="gpm", procs=procs), "yields/ms")
         out.append(Group("sysmon", f"block-{procs}",
                          f"syscall(sleep 100 µs) with work queued, {procs} {p}, per call",
-                         g, bars, f"{gb}; queued work {gy} yields/ms"))
+                         g, bars, gb, f"queued work {gy} yields/ms"))
     return out
 
 
@@ -447,21 +448,22 @@ def svg_chart(families: list[tuple[str, list[Group]]], info: dict[str, str]) -> 
     ratios = [b.ratio for _, gs in families for g in gs for b in g.bars if b.ratio is not None]
     if not ratios:
         raise BenchError("no ratio to draw")
-    W = 1280
+    W = 1000
     bar_labels = [b.label for _, gs in families for g in gs for b in g.bars]
     label_w = max(text_width(s, 12) for s in bar_labels) + 30
     x0 = 20 + label_w
     x1 = W - 80  # room for the value label of the longest right-hand bar
-    # Log axis on whole decades, wide enough that a left-hand bar's label fits.
-    lo_dec = math.floor(math.log10(min(ratios)))
-    hi_dec = math.ceil(math.log10(max(ratios)))
-    lo_dec, hi_dec = min(lo_dec, -1), max(hi_dec, 1)
-    while True:
-        ppd = (x1 - x0) / (hi_dec - lo_dec)
-        if math.log10(min(ratios)) - lo_dec >= 55 / ppd:
+    # Log axis from a 1-2-5 step below the smallest ratio (far enough below that a
+    # left-hand bar's label fits) to a 1-2-5 step above the largest.
+    steps = [m * 10.0 ** d for d in range(-4, 5) for m in (1, 2, 5)]
+    hi = next(v for v in steps if v >= max(max(ratios), 2.0))
+    lo_ok = [v for v in steps if v <= min(min(ratios), 0.5)]
+    for lo in reversed(lo_ok):
+        ppd = (x1 - x0) / (math.log10(hi) - math.log10(lo))
+        if math.log10(min(ratios)) - math.log10(lo) >= 50 / ppd:
             break
-        lo_dec -= 1
-    X = lambda r: x0 + (math.log10(r) - lo_dec) * ppd
+    lo_dec, hi_dec = math.floor(math.log10(lo) + 1e-9), math.ceil(math.log10(hi) - 1e-9)
+    X = lambda r: x0 + (math.log10(r) - math.log10(lo)) * ppd
     xone = X(1.0)
 
     ROW, BAR, GROUP_HEAD, FAMILY_HEAD = 19, 13, 24, 34
@@ -469,8 +471,10 @@ def svg_chart(families: list[tuple[str, list[Group]]], info: dict[str, str]) -> 
     e = html.escape
     y = 0.0
 
-    def t(x, yy, s, size=12, anchor="start", weight="normal", fill="#222", style=""):
+    def t(x, yy, s, size=12, anchor="start", weight="normal", fill="#222", style="", halo=False):
         st = f' font-style="{style}"' if style else ""
+        if halo:  # a white outline, so the grid and the 1x line do not strike through
+            st += ' stroke="#ffffff" stroke-width="4" stroke-linejoin="round" paint-order="stroke"'
         out.append(f'<text x="{x:.1f}" y="{yy:.1f}" font-size="{size}" text-anchor="{anchor}" '
                    f'font-weight="{weight}" fill="{fill}"{st}>{e(s)}</text>')
 
@@ -503,7 +507,7 @@ def svg_chart(families: list[tuple[str, list[Group]]], info: dict[str, str]) -> 
     for d in range(lo_dec, hi_dec + 1):
         for m in (1, 2, 5):
             r = m * 10.0 ** d
-            if 10.0 ** lo_dec <= r <= 10.0 ** hi_dec * 1.0001:
+            if lo * 0.9999 <= r <= hi * 1.0001:
                 ticks.append((r, m == 1))
 
     def tick_label(r: float) -> str:
@@ -516,14 +520,14 @@ def svg_chart(families: list[tuple[str, list[Group]]], info: dict[str, str]) -> 
     out = body
     for fam_title, groups in families:
         y += FAMILY_HEAD - 14
-        t(20, y, fam_title, size=15, weight="bold", fill="#111")
+        t(20, y, fam_title, size=15, weight="bold", fill="#111", halo=True)
         out.append(f'<line x1="20" y1="{y + 5:.1f}" x2="{W - 20}" y2="{y + 5:.1f}" '
                    f'stroke="#bbb" stroke-width="1"/>')
         y += 14
         for g in groups:
             y += GROUP_HEAD - 6
-            head = f"{g.label}: gpm {g.gpm}"
-            t(30, y, head, size=12.5, weight="bold", fill="#333")
+            head = f"{g.label}: gpm {g.gpm}" + (f", {g.gpm_detail}" if g.gpm_detail else "")
+            t(30, y, head, size=12.5, weight="bold", fill="#333", halo=True)
             y += 6
             for b in g.bars:
                 cy = y + ROW / 2
@@ -538,11 +542,15 @@ def svg_chart(families: list[tuple[str, list[Group]]], info: dict[str, str]) -> 
                     out.append(f'<rect x="{left:.1f}" y="{cy - BAR / 2:.1f}" width="{width:.1f}" '
                                f'height="{BAR}" fill="{colour}"><title>{e(b.label)}: '
                                f'{e(fmt_ratio(b.ratio))} ({e(b.value)}; gpm {e(g.gpm)})</title></rect>')
-                    lab = fmt_ratio(b.ratio) + (f"  ({b.detail})" if b.detail else "")
+                    lab = fmt_ratio(b.ratio)
                     if b.ratio >= 1:
                         t(right + 4, cy + 4, lab, size=11.5, weight="bold")
+                        if b.detail:
+                            t(right + 8 + text_width(lab, 11.5), cy + 4, b.detail, size=11, fill="#555")
                     else:
                         t(left - 4, cy + 4, lab, size=11.5, weight="bold", anchor="end")
+                        if b.detail:
+                            t(xone + 6, cy + 4, b.detail, size=11, fill="#555")
                 y += ROW
         y += 4
     axis_bottom = y + 8
@@ -563,9 +571,9 @@ def svg_chart(families: list[tuple[str, list[Group]]], info: dict[str, str]) -> 
     t(xone - 8, axis_top - 22, "← peer faster (or smaller)", size=12, anchor="end", fill="#a0522d",
       weight="bold")
     t(xone + 8, axis_top - 22, "gpm faster (or smaller) →", size=12, fill="#2e7d32", weight="bold")
-    out.extend(body)
     out.append(f'<line x1="{xone:.1f}" y1="{axis_top - 2:.1f}" x2="{xone:.1f}" '
                f'y2="{axis_bottom + 2:.1f}" stroke="#222" stroke-width="1.6"/>')
+    out.extend(body)
     H = axis_bottom + 44
     t(20, H - 12, "Ratios are the benches' own (other/gpm); echo's is inverted to gpm req/s ÷ "
       "peer req/s. Bars start at 1×. Generated by scripts/bench_chart.py from docs/bench/*.txt.",
@@ -599,7 +607,8 @@ def md_ratio_tables(families: list[tuple[str, list[Group]]]) -> list[str]:
         out.append("| " + " | ".join(cols) + " |")
         out.append("|" + "---|" * len(cols))
         for g in groups:
-            gpm = g.gpm + (f" ({g.gpm_more})" if g.gpm_more else "")
+            more = "; ".join(x for x in (g.gpm_more, g.gpm_detail) if x)
+            gpm = g.gpm + (f" ({more})" if more else "")
             cells = [md_escape(g.label), md_escape(gpm)]
             for k in peers:
                 parts = []
@@ -694,6 +703,13 @@ def markdown(families, all_tables: dict[str, list[Table]], headers: dict[str, st
     out.append("Each cell: **peer time ÷ gpm time** (above 1×: gpm is faster or smaller), then the "
                "peer's own median. For throughput (Mmsg/s, req/s) it is gpm's rate ÷ the peer's.\n")
     out += md_ratio_tables(families)
+    sw = all_tables["switch"][0]
+    for name in ("op", "ns/op best", "ns/op median"):
+        sw.col(name)  # fail loudly if the switch bench changed its columns
+    out.append("#### switch: context switch, single-threaded (no peer)\n")
+    if sw.title:
+        out.append(f"_{md_escape(sw.title)}_\n")
+    out += md_full_table(sw)[2:]
     groups = {g.key: g for _, gs in families for g in gs}
     out.append("### Targets\n")
     out.append("| target | from | this run | met? |")
