@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::exec::Switch;
+use crate::state::Readied;
 use crate::g::G;
 use crate::{GId, GRef};
 
@@ -128,18 +129,28 @@ unsafe fn call_hook<F: FnOnce(&GRef) -> bool>(data: *mut (), g: &GRef) -> bool {
 /// Makes a parked goroutine runnable again (Go's `goready`). Safe to call from anywhere,
 /// any number of times: only the first ready after a park enqueues the G.
 pub fn ready(g: &GRef) {
-    if g.state.ready() {
-        crate::trace::ready(g.id().0);
-        g.sched.enqueue(g.clone(), true);
+    match g.state.ready_how() {
+        Readied::Enqueue => {
+            crate::trace::ready(g.id().0);
+            g.sched.enqueue(g.clone(), true);
+        }
+        // Its M requeues it: the trace still shows who made it runnable.
+        Readied::WhileParking => crate::trace::ready(g.id().0),
+        Readied::Early | Readied::Nothing => {}
     }
 }
 
 /// Like [`ready`], but the goroutine joins the back of the run queue instead of running
 /// next, so goroutines readied in a batch (timers) run in the order they were readied.
 pub fn ready_fifo(g: &GRef) {
-    if g.state.ready() {
-        crate::trace::ready(g.id().0);
-        g.sched.enqueue(g.clone(), false);
+    match g.state.ready_how() {
+        Readied::Enqueue => {
+            crate::trace::ready(g.id().0);
+            g.sched.enqueue(g.clone(), false);
+        }
+        // Its M requeues it: the trace still shows who made it runnable.
+        Readied::WhileParking => crate::trace::ready(g.id().0),
+        Readied::Early | Readied::Nothing => {}
     }
 }
 

@@ -48,6 +48,19 @@ pub const DEAD: u8 = 4;
 /// A `ready` arrived while the G was `RUNNING` or `PARKING`.
 pub const NOTIFIED: u8 = 0x10;
 
+/// What a [`State::ready_how`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readied {
+    /// The G was parked: the caller must enqueue it.
+    Enqueue,
+    /// The G had switched out and was committing its park: its M requeues it.
+    WhileParking,
+    /// The G had not parked yet: its next park returns at once.
+    Early,
+    /// The G was runnable, finished, or already notified.
+    Nothing,
+}
+
 /// What the scheduler must do with a G after its park hook ran.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum Commit {
@@ -131,16 +144,22 @@ impl GState {
     /// Any thread: make the G runnable. Returns `true` if the caller won the
     /// `PARKED → RUNNABLE` transition and must enqueue the G.
     pub fn ready(&self) -> bool {
+        self.ready_how() == Readied::Enqueue
+    }
+
+    /// [`State::ready`], telling the cases apart (for the trace).
+    pub fn ready_how(&self) -> Readied {
         loop {
             let cur = self.0.load(Ordering::Acquire);
-            let next = match cur {
-                PARKED => RUNNABLE,
-                RUNNING | PARKING => cur | NOTIFIED,
+            let (next, how) = match cur {
+                PARKED => (RUNNABLE, Readied::Enqueue),
+                PARKING => (cur | NOTIFIED, Readied::WhileParking),
+                RUNNING => (cur | NOTIFIED, Readied::Early),
                 // Runnable, dead, or already notified: nothing to do.
-                _ => return false,
+                _ => return Readied::Nothing,
             };
             if self.cas(cur, next) {
-                return next == RUNNABLE;
+                return how;
             }
         }
     }

@@ -16,15 +16,19 @@
 //! a goroutine's `stop` is recorded as soon as it is back on its M, before its park hook
 //! can let a waker in, so its `ready` (and its next `run`, elsewhere) come after it.
 //!
+//! Timestamps come from [`clock`]: the CPU's counter where the kernel trusts it (a quarter
+//! of the cost of `Instant::now` here), converted to nanoseconds at the end.
+//!
 //! The recorder is plain `std` even under loom: it is not a protocol (a flag and per-thread
 //! buffers), and under loom tracing is never on.
 
+use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use parking_lot::Mutex;
+mod clock;
+use clock::Clock;
 
 /// Events recorded in one session before the recorder drops the rest (and says so): at
 /// about 40 bytes an event, 1.6 GB. A busy runtime makes some 10 million events a second.
@@ -123,7 +127,7 @@ pub enum Ev {
 /// An event and when it happened, in nanoseconds since the session began.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rec {
-    /// Nanoseconds since [`begin`].
+    /// Nanoseconds since [`begin`] (while recording: a raw stamp of the session's clock).
     pub t: u64,
     /// The event.
     pub ev: Ev,
@@ -152,14 +156,18 @@ pub struct Trace {
 }
 
 static ON: AtomicBool = AtomicBool::new(false);
+/// Events counted against [`MAX_EVENTS`], in steps of [`COUNT_STEP`] per thread.
 static RECORDED: AtomicU64 = AtomicU64::new(0);
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// How many events a thread records between two updates of the shared count.
+const COUNT_STEP: u64 = 1024;
 static NEXT_TRACK: AtomicU64 = AtomicU64::new(1);
 static SESSION: Mutex<Option<Session>> = Mutex::new(None);
 
 struct Session {
     /// Tells this session's buffers from an earlier one's.
     generation: u64,
-    start: Instant,
+    clock: Clock,
     bufs: Vec<Arc<Mutex<Vec<Rec>>>>,
     names: Vec<(u64, String)>,
 }
@@ -167,8 +175,11 @@ struct Session {
 /// A thread's link to the current session's buffer.
 struct Local {
     generation: u64,
-    start: Instant,
+    clock: Clock,
     buf: Arc<Mutex<Vec<Rec>>>,
+    /// Events this thread may still record before it takes more from the shared count;
+    /// `None` once the session is full.
+    credit: Option<u64>,
 }
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -193,9 +204,10 @@ pub fn begin() -> bool {
         return false;
     }
     RECORDED.store(0, Ordering::Relaxed);
+    DROPPED.store(0, Ordering::Relaxed);
     *s = Some(Session {
         generation: GENERATION.fetch_add(1, Ordering::Relaxed) + 1,
-        start: Instant::now(),
+        clock: Clock::start(),
         bufs: Vec::new(),
         names: Vec::new(),
     });
@@ -216,19 +228,19 @@ pub fn finish() -> Option<Trace> {
         ON.store(false, Ordering::Release);
         s.take()?
     };
-    let duration = session.start.elapsed().as_nanos() as u64;
+    let (to_ns, duration) = session.clock.calibrate();
     let mut tracks = Vec::new();
     for (buf, (id, name)) in session.bufs.iter().zip(session.names) {
-        let recs = std::mem::take(&mut *buf.lock());
+        let mut recs = std::mem::take(&mut *buf.lock());
         if !recs.is_empty() {
+            recs.iter_mut().for_each(|r| r.t = to_ns(r.t));
             tracks.push(Track { id, name, recs });
         }
     }
-    let recorded = RECORDED.load(Ordering::Relaxed);
     Some(Trace {
         tracks,
         duration,
-        dropped: recorded.saturating_sub(MAX_EVENTS),
+        dropped: DROPPED.load(Ordering::Relaxed),
     })
 }
 
@@ -269,17 +281,15 @@ fn join_session(generation: u64) -> Option<Local> {
     session.names.push((id, name));
     Some(Local {
         generation: session.generation,
-        start: session.start,
+        clock: session.clock,
         buf,
+        credit: Some(0),
     })
 }
 
 #[cold]
 #[inline(never)]
 fn record(ev: Ev) {
-    if RECORDED.fetch_add(1, Ordering::Relaxed) >= MAX_EVENTS {
-        return;
-    }
     let generation = GENERATION.load(Ordering::Relaxed);
     // `try_with`: a thread may record while its thread-locals are being destroyed.
     let _ = LOCAL.try_with(|l| {
@@ -287,10 +297,23 @@ fn record(ev: Ev) {
         if l.as_ref().is_none_or(|l| l.generation != generation) {
             *l = join_session(generation);
         }
-        if let Some(l) = l.as_ref() {
-            let t = l.start.elapsed().as_nanos() as u64;
-            l.buf.lock().push(Rec { t, ev });
+        let Some(l) = l.as_mut() else {
+            return;
+        };
+        match l.credit {
+            Some(0) => {
+                let before = RECORDED.fetch_add(COUNT_STEP, Ordering::Relaxed);
+                l.credit = (before < MAX_EVENTS).then_some(COUNT_STEP - 1);
+            }
+            Some(n) => l.credit = Some(n - 1),
+            None => {}
         }
+        if l.credit.is_none() {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let t = l.clock.stamp();
+        l.buf.lock().push(Rec { t, ev });
     });
 }
 

@@ -12,6 +12,7 @@
 //! instants. Times are microseconds with nanosecond decimals.
 
 use std::collections::HashMap;
+use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
 use gpm_g::trace::{End, Ev, Rec, Retake, Trace, Track};
@@ -25,17 +26,17 @@ pub(crate) struct Meta {
 pub(crate) fn write(trace: &Trace, meta: &Meta, out: &mut dyn Write) -> io::Result<()> {
     let mut w = Events::new(out);
     w.out.write_all(b"{\"traceEvents\":[\n")?;
-    w.raw(&format!(
+    w.raw(format_args!(
         "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"args\":{{\"name\":\"gpm ({} procs)\"}}}}",
         meta.procs
     ))?;
     for (i, track) in trace.tracks.iter().enumerate() {
-        w.raw(&format!(
+        w.raw(format_args!(
             "{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":{}}}}}",
             track.id,
             json_str(&track.name)
         ))?;
-        w.raw(&format!(
+        w.raw(format_args!(
             "{{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":1,\"tid\":{},\"args\":{{\"sort_index\":{}}}}}",
             track.id,
             sort_index(&track.name, i)
@@ -90,67 +91,98 @@ impl<'a> Events<'a> {
         Events { out, first: true }
     }
 
-    fn raw(&mut self, obj: &str) -> io::Result<()> {
+    fn raw(&mut self, obj: fmt::Arguments<'_>) -> io::Result<()> {
         if !self.first {
             self.out.write_all(b",\n")?;
         }
         self.first = false;
-        self.out.write_all(obj.as_bytes())
+        self.out.write_fmt(obj)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn slice(
         &mut self,
-        cat: &str,
-        name: &str,
+        (cat, name): (&str, &dyn fmt::Display),
         tid: u64,
-        from: u64,
-        to: u64,
-        args: &str,
+        (from, to): (u64, u64),
+        args: fmt::Arguments<'_>,
     ) -> io::Result<()> {
-        self.raw(&format!(
-            "{{\"ph\":\"X\",\"cat\":\"{cat}\",\"name\":{},\"pid\":1,\"tid\":{tid},\"ts\":{},\"dur\":{},\"args\":{{{args}}}}}",
-            json_str(name),
+        self.raw(format_args!(
+            "{{\"ph\":\"X\",\"cat\":\"{cat}\",\"name\":{name},\"pid\":1,\"tid\":{tid},\"ts\":{},\"dur\":{},\"args\":{{{args}}}}}",
             us(from),
             us(to.saturating_sub(from))
         ))
     }
 
-    fn instant(&mut self, cat: &str, tid: u64, t: u64, args: &str) -> io::Result<()> {
-        self.raw(&format!(
+    fn instant(&mut self, cat: &str, tid: u64, t: u64, args: fmt::Arguments<'_>) -> io::Result<()> {
+        self.raw(format_args!(
             "{{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"{cat}\",\"name\":\"{cat}\",\"pid\":1,\"tid\":{tid},\"ts\":{},\"args\":{{{args}}}}}",
             us(t)
         ))
     }
 }
 
-/// Nanoseconds as microseconds with three decimals.
-fn us(ns: u64) -> String {
-    format!("{}.{:03}", ns / 1000, ns % 1000)
+/// Nanoseconds, shown as microseconds with three decimals.
+struct Us(u64);
+
+impl fmt::Display for Us {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+fn us(ns: u64) -> Us {
+    Us(ns)
+}
+
+/// A string, shown as a JSON string literal.
+struct JsonStr<'a>(&'a str);
+
+impl fmt::Display for JsonStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
+fn json_str(s: &str) -> JsonStr<'_> {
+    JsonStr(s)
+}
+
+const SYSCALL: (&str, &dyn fmt::Display) = ("syscall", &"\"syscall\"");
+const IDLE: (&str, &dyn fmt::Display) = ("idle", &"\"idle\"");
+
+/// A goroutine's slice name, as a JSON string: `g12` or `g12 worker`.
+struct GLabel<'a>(u64, Option<&'a String>);
+
+impl fmt::Display for GLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(n) => write!(f, "{}", json_str(&format!("g{} {n}", self.0))),
+            None => write!(f, "\"g{}\"", self.0),
         }
     }
-    out.push('"');
-    out
 }
 
-fn g_label(g: u64, names: &HashMap<u64, String>) -> String {
-    match names.get(&g) {
-        Some(n) => format!("g{g} {n}"),
-        None => format!("g{g}"),
+/// A number or `null`.
+struct Nullable<T>(Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Nullable<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("null"),
+        }
     }
 }
 
@@ -174,11 +206,11 @@ fn slices(
     let mut idle_since: Option<u64> = None;
     let close = |o: Open, t: u64, end: &str, w: &mut Events<'_>| -> io::Result<()> {
         if let Some(s) = o.syscall {
-            w.slice("syscall", "syscall", tid, s, t, &format!("\"g\":{}", o.g))?;
+            w.slice(SYSCALL, tid, (s, t), format_args!("\"g\":{}", o.g))?;
         }
-        let p = o.p.map_or("null".to_string(), |p| p.to_string());
-        let args = format!("\"g\":{},\"p\":{p},\"end\":\"{end}\"", o.g);
-        w.slice("goroutine", &g_label(o.g, names), tid, o.since, t, &args)
+        let label = GLabel(o.g, names.get(&o.g));
+        let args = format_args!("\"g\":{},\"p\":{},\"end\":\"{end}\"", o.g, Nullable(o.p));
+        w.slice(("goroutine", &label), tid, (o.since, t), args)
     };
     for &Rec { t, ref ev } in &track.recs {
         match *ev {
@@ -212,42 +244,34 @@ fn slices(
             Ev::SyscallExit { g } => {
                 if let Some(o) = open.as_mut().filter(|o| o.g == g) {
                     if let Some(s) = o.syscall.take() {
-                        w.slice("syscall", "syscall", tid, s, t, &format!("\"g\":{g}"))?;
+                        w.slice(SYSCALL, tid, (s, t), format_args!("\"g\":{g}"))?;
                     }
                 }
             }
             Ev::Idle => idle_since = idle_since.or(Some(t)),
             Ev::Busy => {
                 if let Some(s) = idle_since.take() {
-                    w.slice("idle", "idle", tid, s, t, "")?;
+                    w.slice(IDLE, tid, (s, t), format_args!(""))?;
                 }
             }
             Ev::Go { g, parent, .. } => {
-                let parent = parent.map_or("null".to_string(), |p| p.to_string());
-                w.instant("go", tid, t, &format!("\"g\":{g},\"parent\":{parent}"))?;
+                let args = format_args!("\"g\":{g},\"parent\":{}", Nullable(parent));
+                w.instant("go", tid, t, args)?;
             }
             Ev::Steal { p, victim, n } => {
-                w.instant(
-                    "steal",
-                    tid,
-                    t,
-                    &format!("\"p\":{p},\"victim\":{victim},\"n\":{n}"),
-                )?;
+                let args = format_args!("\"p\":{p},\"victim\":{victim},\"n\":{n}");
+                w.instant("steal", tid, t, args)?;
             }
             Ev::Handoff { p, why } => {
                 let why = match why {
                     Retake::Syscall => "syscall",
                     Retake::LongRun => "long-run",
                 };
-                w.instant(
-                    "handoff",
-                    tid,
-                    t,
-                    &format!("\"p\":{p},\"reason\":\"{why}\""),
-                )?;
+                let args = format_args!("\"p\":{p},\"reason\":\"{why}\"");
+                w.instant("handoff", tid, t, args)?;
             }
-            Ev::Netpoll { n } => w.instant("netpoll", tid, t, &format!("\"n\":{n}"))?,
-            Ev::Wake => w.instant("wake", tid, t, "")?,
+            Ev::Netpoll { n } => w.instant("netpoll", tid, t, format_args!("\"n\":{n}"))?,
+            Ev::Wake => w.instant("wake", tid, t, format_args!(""))?,
             Ev::Ready { .. } => {}
         }
     }
@@ -256,7 +280,7 @@ fn slices(
         close(o, end, "running", w)?;
     }
     if let Some(s) = idle_since {
-        w.slice("idle", "idle", tid, s, duration.max(s), "")?;
+        w.slice(IDLE, tid, (s, duration.max(s)), format_args!(""))?;
     }
     Ok(())
 }
@@ -285,11 +309,11 @@ fn flows(trace: &Trace, w: &mut Events<'_>) -> io::Result<()> {
         if kind == "run" {
             if let Some((_, from_t, from_tid, what)) = pending.take() {
                 id += 1;
-                w.raw(&format!(
+                w.raw(format_args!(
                     "{{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"{what}\",\"id\":{id},\"pid\":1,\"tid\":{from_tid},\"ts\":{}}}",
                     us(from_t)
                 ))?;
-                w.raw(&format!(
+                w.raw(format_args!(
                     "{{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"{what}\",\"id\":{id},\"pid\":1,\"tid\":{tid},\"ts\":{}}}",
                     us(t)
                 ))?;

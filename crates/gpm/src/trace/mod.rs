@@ -13,7 +13,8 @@
 //!
 //! A trace is process-wide, as Go's is: while one runtime records, a second runtime that
 //! asks for a trace gets an error from `build`, and `GPM_TRACE` applies to the first
-//! runtime built while no trace runs (usually the only one). The recorder keeps
+//! runtime built in the process (the global one, or the one `#[gpm::main]` builds), and
+//! only if no other trace runs then. The recorder keeps
 //! everything in memory until the end (about 40 bytes an event, up to
 //! [`gpm_g::trace::MAX_EVENTS`]). Off, each event site costs one relaxed load; the cost
 //! when on is measured in `docs/design.md` §15.
@@ -23,6 +24,7 @@ mod chrome;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
@@ -39,14 +41,16 @@ struct Sink {
 
 static SINK: Mutex<Option<Sink>> = Mutex::new(None);
 
-/// The file a new runtime should trace to: the builder's choice, else `GPM_TRACE` if no
-/// trace is running. `explicit` is true when the builder asked.
+/// The file a new runtime should trace to: the builder's choice, else `GPM_TRACE` for the
+/// first runtime built in the process (a later one would overwrite the file).
+/// `explicit` is true when the builder asked.
 pub(crate) fn wanted(builder: Option<&Path>) -> Option<(PathBuf, bool)> {
+    static ENV_CLAIMED: AtomicBool = AtomicBool::new(false);
     if let Some(p) = builder {
         return Some((p.to_path_buf(), true));
     }
     let p = std::env::var_os(TRACE_ENV).filter(|p| !p.is_empty())?;
-    (!gpm_g::trace::active()).then(|| (PathBuf::from(p), false))
+    (!ENV_CLAIMED.swap(true, Ordering::Relaxed)).then(|| (PathBuf::from(p), false))
 }
 
 /// Checks that `path` can be written, then starts recording for the runtime `owner`.
