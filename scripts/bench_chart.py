@@ -771,7 +771,8 @@ def main() -> int:
         md = markdown(families, all_tables, headers, info)
         if args.doc:
             doc = args.doc.read_text(encoding="utf-8")
-            a, b = doc.find(BEGIN_MARK), doc.find(END_MARK)
+            a = doc.find(BEGIN_MARK)
+            b = doc.find(END_MARK, a + 1) if a >= 0 else -1
             if a < 0 or b < a:
                 raise BenchError(f"{args.doc}: markers {BEGIN_MARK!r} ... {END_MARK!r} not found")
     except BenchError as err:
