@@ -9,7 +9,15 @@
 use std::io;
 use std::time::Duration;
 
-/// The environment variable read for debugging knobs.
+/// The environment variable read for debugging knobs (Go's `GODEBUG`):
+/// `GPM_DEBUG=schedtrace=1000` prints a scheduler summary line every second, which
+/// [`RuntimeBuilder::schedtrace`](crate::RuntimeBuilder::schedtrace) also sets.
+///
+/// ```
+/// assert_eq!(gpm::DEBUG_ENV, "GPM_DEBUG");
+/// // GPM_DEBUG=schedtrace=1000 cargo run --release --example skynet
+/// // SCHED 1000ms: procs=2 goroutines=1111112 runnable=... [41 17]
+/// ```
 pub const DEBUG_ENV: &str = "GPM_DEBUG";
 
 /// The knobs `GPM_DEBUG` sets.

@@ -27,7 +27,9 @@ use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod buf;
 mod clock;
+use buf::Buf;
 use clock::Clock;
 
 /// Events recorded in one session before the recorder drops the rest (and says so): at
@@ -63,8 +65,6 @@ pub enum Ev {
         g: u64,
         /// Its creator.
         parent: Option<u64>,
-        /// Its name, if it has one.
-        name: Option<String>,
     },
     /// Goroutine `g` starts running on this thread, with P `p` (`None`: without one).
     Run {
@@ -153,6 +153,8 @@ pub struct Trace {
     pub duration: u64,
     /// Events dropped past [`MAX_EVENTS`].
     pub dropped: u64,
+    /// The names of the named goroutines created during the session.
+    pub names: Vec<(u64, String)>,
 }
 
 static ON: AtomicBool = AtomicBool::new(false);
@@ -168,7 +170,7 @@ struct Session {
     /// Tells this session's buffers from an earlier one's.
     generation: u64,
     clock: Clock,
-    bufs: Vec<Arc<Mutex<Vec<Rec>>>>,
+    bufs: Vec<Arc<Mutex<Buf>>>,
     names: Vec<(u64, String)>,
 }
 
@@ -176,7 +178,7 @@ struct Session {
 struct Local {
     generation: u64,
     clock: Clock,
-    buf: Arc<Mutex<Vec<Rec>>>,
+    buf: Arc<Mutex<Buf>>,
     /// Events this thread may still record before it takes more from the shared count;
     /// `None` once the session is full.
     credit: Option<u64>,
@@ -230,8 +232,12 @@ pub fn finish() -> Option<Trace> {
     };
     let (to_ns, duration) = session.clock.calibrate();
     let mut tracks = Vec::new();
+    let mut names = Vec::new();
     for (buf, (id, name)) in session.bufs.iter().zip(session.names) {
-        let mut recs = std::mem::take(&mut *buf.lock());
+        let mut buf = buf.lock();
+        names.append(&mut buf.names);
+        let mut recs = buf.take();
+        drop(buf);
         if !recs.is_empty() {
             recs.iter_mut().for_each(|r| r.t = to_ns(r.t));
             tracks.push(Track { id, name, recs });
@@ -241,6 +247,7 @@ pub fn finish() -> Option<Trace> {
         tracks,
         duration,
         dropped: DROPPED.load(Ordering::Relaxed),
+        names,
     })
 }
 
@@ -276,7 +283,7 @@ fn join_session(generation: u64) -> Option<Local> {
     let name = track_name();
     let mut s = SESSION.lock();
     let session = s.as_mut().filter(|s| s.generation >= generation)?;
-    let buf = Arc::new(Mutex::new(Vec::with_capacity(4096)));
+    let buf = Arc::new(Mutex::new(Buf::new()));
     session.bufs.push(buf.clone());
     session.names.push((id, name));
     Some(Local {
@@ -290,6 +297,11 @@ fn join_session(generation: u64) -> Option<Local> {
 #[cold]
 #[inline(never)]
 fn record(ev: Ev) {
+    record_named(ev, None);
+}
+
+/// Records `ev`, and the name of the goroutine it creates, if any.
+fn record_named(ev: Ev, name: Option<(u64, &str)>) {
     let generation = GENERATION.load(Ordering::Relaxed);
     // `try_with`: a thread may record while its thread-locals are being destroyed.
     let _ = LOCAL.try_with(|l| {
@@ -313,7 +325,11 @@ fn record(ev: Ev) {
             return;
         }
         let t = l.clock.stamp();
-        l.buf.lock().push(Rec { t, ev });
+        let mut buf = l.buf.lock();
+        buf.push(Rec { t, ev });
+        if let Some((g, name)) = name {
+            buf.names.push((g, name.to_owned()));
+        }
     });
 }
 
@@ -322,11 +338,10 @@ fn record(ev: Ev) {
 pub fn go(g: u64, name: Option<&str>) {
     if on() {
         let parent = crate::current_id().map(|id| id.0);
-        record(Ev::Go {
-            g,
-            parent,
-            name: name.map(str::to_owned),
-        });
+        match name {
+            None => record(Ev::Go { g, parent }),
+            Some(name) => record_named(Ev::Go { g, parent }, Some((g, name))),
+        }
     }
 }
 

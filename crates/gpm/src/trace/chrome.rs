@@ -68,16 +68,7 @@ fn sort_index(name: &str, i: usize) -> u64 {
 }
 
 fn goroutine_names(trace: &Trace) -> HashMap<u64, String> {
-    let mut names = HashMap::new();
-    for rec in trace.tracks.iter().flat_map(|t| &t.recs) {
-        if let Ev::Go {
-            g, name: Some(n), ..
-        } = &rec.ev
-        {
-            names.insert(*g, n.clone());
-        }
-    }
-    names
+    trace.names.iter().cloned().collect()
 }
 
 /// Comma-separated event objects.

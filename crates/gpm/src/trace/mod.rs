@@ -18,6 +18,23 @@
 //! everything in memory until the end (about 40 bytes an event, up to
 //! [`gpm_g::trace::MAX_EVENTS`]). Off, each event site costs one relaxed load; the cost
 //! when on is measured in `docs/design.md` §15.
+//!
+//! ```
+//! let path = std::env::temp_dir().join(format!("gpm-trace-mod-{}.json", std::process::id()));
+//! let rt = gpm::Runtime::builder().procs(2).trace(&path).build().unwrap();
+//! rt.block_on(|| {
+//!     let hs: Vec<_> = (0..4).map(|i| gpm::go!(move || i)).collect();
+//!     hs.into_iter().map(|h| h.join().unwrap()).sum::<i32>()
+//! });
+//! drop(rt); // the trace is written here
+//! let json = std::fs::read_to_string(&path).unwrap();
+//! assert!(json.starts_with("{\"traceEvents\":["));
+//! assert!(json.contains("\"name\":\"thread_name\""));
+//! std::fs::remove_file(&path).unwrap();
+//! ```
+//!
+//! Then open the file in <https://ui.perfetto.dev>, or turn it into a self-contained page:
+//! `cargo run --release -p gpm-trace -- trace.json` (see `docs/trace.png`).
 
 mod chrome;
 
@@ -29,6 +46,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 /// The environment variable that turns tracing on: the path of the JSON file to write.
+///
+/// ```
+/// assert_eq!(gpm::trace::TRACE_ENV, "GPM_TRACE");
+/// // GPM_TRACE=out.json cargo run --release --example skynet
+/// ```
 pub const TRACE_ENV: &str = "GPM_TRACE";
 
 /// Where the running session goes when it ends, and who owns it.
