@@ -11,7 +11,7 @@
 //!   buffered and then get [`RecvError`] (Go's `close`); when every receiver is gone a send
 //!   fails and gives the message back. A message that was sent successfully is never lost.
 //! - [`select!`] and [`Select`] wait on several operations; among the ready ones one is
-//!   chosen at random. [`after`], [`at`], [`tick`] and [`never`] are channels of time.
+//!   chosen at random. [`after`], [`at`], [`tick`] and [`never()`] are channels of time.
 //!
 //! ```
 //! let (tx, rx) = gpm_chan::bounded(0);
@@ -22,7 +22,7 @@
 //!
 //! # How it works
 //!
-//! Every wait goes through a [`context`](crate::context) (one per blocked operation, shared
+//! Every wait goes through a context (`context.rs`: one per blocked operation, shared
 //! by all arms of a select) with one atomic state word; a peer *claims* it with a
 //! compare-exchange, so each wait is completed exactly once, and it hands the message over
 //! through the context itself. Go's direct handoff follows: a sender that finds a receiver
