@@ -12,8 +12,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::exec::Switch;
-use crate::state::Readied;
 use crate::g::G;
+use crate::state::Readied;
 use crate::{GId, GRef};
 
 thread_local! {

@@ -301,7 +301,8 @@ impl Scheduler {
         }
         if !self.limit_reported.swap(true, Ordering::Relaxed) {
             eprintln!(
-                "gpm: {} threads are running (max_threads); goroutines queued behind blocking                  calls wait until those return",
+                "gpm: {} threads are running (max_threads); goroutines queued behind blocking \
+                 calls wait until those return",
                 self.config.max_threads
             );
         }
@@ -366,12 +367,10 @@ impl Scheduler {
                 self.config.max_threads
             )))
         } else {
-            std::thread::Builder::new()
-                .name(name)
-                .spawn(move || {
-                    gpm_g::trace::name_thread(format!("M{n}"));
-                    worker::run_m(sched, m)
-                })
+            std::thread::Builder::new().name(name).spawn(move || {
+                gpm_g::trace::name_thread(format!("M{n}"));
+                worker::run_m(sched, m)
+            })
         };
         match spawned {
             Ok(h) => threads.push(h),

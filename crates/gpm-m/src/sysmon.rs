@@ -107,13 +107,10 @@ impl Sysmon {
         }
         let sched = s.clone();
         let name = format!("{}-sysmon", s.config.thread_name);
-        match std::thread::Builder::new()
-            .name(name)
-            .spawn(move || {
-                gpm_g::trace::name_thread("sysmon");
-                run(sched)
-            })
-        {
+        match std::thread::Builder::new().name(name).spawn(move || {
+            gpm_g::trace::name_thread("sysmon");
+            run(sched)
+        }) {
             Ok(h) => *me.thread.lock() = Some(h),
             Err(e) => eprintln!(
                 "gpm: cannot start the sysmon thread ({e}): blocking calls and long-running \

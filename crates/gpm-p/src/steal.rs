@@ -36,7 +36,11 @@ pub fn steal_work(
         for _ in 0..n {
             let victim = &all[i];
             if victim.id() != thief.id() {
-                let before = if gpm_g::trace::on() { thief.local().len() } else { 0 };
+                let before = if gpm_g::trace::on() {
+                    thief.local().len()
+                } else {
+                    0
+                };
                 if let Some(g) = victim.steal_into(thief, last) {
                     if gpm_g::trace::on() {
                         let n = 1 + thief.local().len().saturating_sub(before);

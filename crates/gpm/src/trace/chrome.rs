@@ -48,9 +48,9 @@ pub(crate) fn write(trace: &Trace, meta: &Meta, out: &mut dyn Write) -> io::Resu
     }
     flows(trace, &mut w)?;
     w.out.write_all(b"\n],\"displayTimeUnit\":\"ns\",")?;
-    write!(
+    writeln!(
         w.out,
-        "\"otherData\":{{\"producer\":\"gpm\",\"version\":{},\"procs\":{},\"dropped_events\":{}}}}}\n",
+        "\"otherData\":{{\"producer\":\"gpm\",\"version\":{},\"procs\":{},\"dropped_events\":{}}}}}",
         json_str(env!("CARGO_PKG_VERSION")),
         meta.procs,
         trace.dropped
