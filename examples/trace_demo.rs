@@ -22,6 +22,8 @@
 //! program run with `GPM_TRACE=out.json`.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use gpm::net::{TcpListener, TcpStream};
@@ -92,22 +94,29 @@ fn burst(n: u64) -> u64 {
 }
 
 /// A goroutine blocked in a system call while others wait: sysmon hands its P on.
+/// The blocker queues the waiting goroutines on its own P first, so there is work behind
+/// it for as long as it blocks; they yield until it is back.
 fn blocking_call() -> u128 {
     let started = std::time::Instant::now();
     let blocker = gpm::Builder::new()
         .name("blocker")
-        .spawn(|| gpm::syscall(|| std::thread::sleep(Duration::from_millis(5))))
-        .unwrap();
-    let busy: Vec<_> = (0..20)
-        .map(|_| {
-            gpm::go!(|| {
-                for _ in 0..20 {
-                    gpm::yield_now();
-                }
-            })
+        .spawn(|| {
+            let done = Arc::new(AtomicBool::new(false));
+            let waiting: Vec<_> = (0..20)
+                .map(|_| {
+                    let done = done.clone();
+                    gpm::go!(move || {
+                        while !done.load(Ordering::Acquire) {
+                            gpm::yield_now();
+                        }
+                    })
+                })
+                .collect();
+            gpm::syscall(|| std::thread::sleep(Duration::from_millis(5)));
+            done.store(true, Ordering::Release);
+            waiting.into_iter().for_each(|h| h.join().unwrap());
         })
-        .collect();
-    busy.into_iter().for_each(|h| h.join().unwrap());
+        .unwrap();
     blocker.join().unwrap();
     started.elapsed().as_millis()
 }
