@@ -23,8 +23,9 @@
 //! | `runtime.NumGoroutine()` | [`stats`]`().live` |
 //! | `GOMAXPROCS` | [`RuntimeBuilder::procs`], or the `GPM_PROCS` environment variable |
 //! | `net.Listen("tcp", a)` / `net.Dial("tcp", a)` | [`net::TcpListener::bind`]`(a)` / [`net::TcpStream::connect`]`(a)` |
-//! | `GODEBUG=schedtrace=1000` | `GPM_DEBUG=schedtrace=1000` |
-//! | `go tool trace` | `GPM_TRACE=trace.json` (Chrome trace JSON, for Perfetto or `chrome://tracing`) |
+//! | `func main()` / `func TestX(t *testing.T)` | [`#[gpm::main]`](macro@main) / [`#[gpm::test]`](macro@test): the body runs as a goroutine |
+//! | `GODEBUG=schedtrace=1000` | `GPM_DEBUG=schedtrace=1000`, or [`RuntimeBuilder::schedtrace`] |
+//! | `go tool trace` | `GPM_TRACE=trace.json`, or [`RuntimeBuilder::trace`]: Chrome trace JSON for Perfetto, or the `gpm-trace` page (see [`trace`]) |
 //!
 //! Spawn anything, block anywhere: a goroutine is a closure with its own stack, written as
 //! plain blocking Rust. When it waits (a join, a sleep, a channel, a socket) it
