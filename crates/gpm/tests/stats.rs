@@ -115,5 +115,8 @@ fn stats_outside_any_runtime_are_empty_until_the_global_runtime_starts() {
     // The goroutine came from outside, through the global queue; its P counted the take
     // before running it, so before `join` could return. (Its exit is counted after the
     // result is out, so `exited` may still read 0 here.)
-    assert!(s.ps.iter().map(|p| p.global_takes).sum::<u64>() >= 1, "{s:?}");
+    assert!(
+        s.ps.iter().map(|p| p.global_takes).sum::<u64>() >= 1,
+        "{s:?}"
+    );
 }
