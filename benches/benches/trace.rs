@@ -54,7 +54,8 @@ fn ping_pong() -> u64 {
 fn spawn_join() -> u64 {
     for batch in 0..SPAWNS / 1000 {
         let hs: Vec<_> = (0..1000u64).map(|i| gpm::go!(move || i + batch)).collect();
-        hs.into_iter().for_each(|h| drop(h.join().unwrap()));
+        let sum: u64 = hs.into_iter().map(|h| h.join().unwrap()).sum();
+        std::hint::black_box(sum);
     }
     SPAWNS
 }
