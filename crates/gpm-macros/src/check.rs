@@ -57,14 +57,7 @@ mod tests {
     use super::*;
 
     fn err(kind: Kind, f: ItemFn) -> String {
-        match signature(kind, &f) {
-            Ok(()) => panic!("accepted"),
-            Err(e) => e
-                .into_iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join(" | "),
-        }
+        crate::messages(signature(kind, &f))
     }
 
     #[test]

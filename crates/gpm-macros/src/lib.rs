@@ -70,6 +70,19 @@ mod check;
 mod expand;
 mod options;
 
+/// For the unit tests: the messages of a rejected input, joined with ` | `.
+#[cfg(test)]
+fn messages<T>(r: syn::Result<T>) -> String {
+    match r {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(" | "),
+    }
+}
+
 /// Which attribute is expanding; its `Display` is the prefix of every error message.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {

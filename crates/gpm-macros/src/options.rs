@@ -74,14 +74,7 @@ mod tests {
     use quote::quote;
 
     fn err(args: TokenStream) -> String {
-        match parse(Kind::Main, args) {
-            Ok(_) => panic!("accepted"),
-            Err(e) => e
-                .into_iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join(" | "),
-        }
+        crate::messages(parse(Kind::Main, args))
     }
 
     #[test]
