@@ -33,8 +33,10 @@ use buf::Buf;
 use clock::Clock;
 
 /// Events recorded in one session before the recorder drops the rest (and says so): at
-/// about 40 bytes an event, 1.6 GB. A busy runtime makes some 10 million events a second.
-pub const MAX_EVENTS: u64 = 40_000_000;
+/// about 40 bytes an event, 400 MB in memory and about 1 GB of JSON. A busy runtime makes
+/// some 10 million events a second (one run of the prime sieve example: 27.5 million, a 2.8 GB
+/// file), so trace a short run.
+pub const MAX_EVENTS: u64 = 10_000_000;
 
 /// Why a goroutine switched out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
