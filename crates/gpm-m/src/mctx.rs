@@ -181,7 +181,7 @@ pub(crate) fn current_sched() -> Option<Arc<Scheduler>> {
 
 /// Puts a G that has just been readied on the current P (in `runnext` with `next`, else at
 /// the back of the local queue), if this thread is an M of `s` with a P.
-pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef> {
+pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<bool, GRef> {
     let Some(c) = ctx_of(s) else {
         return Err(g);
     };
@@ -190,13 +190,14 @@ pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<(), GRef>
         let g = g.take().expect("pushed once");
         p.shared().count_unpark();
         if next {
-            p.push_next(g);
+            p.push_next(g)
         } else {
             p.push_back(g);
+            true
         }
     });
     match pushed {
-        Some(()) => Ok(()),
+        Some(queued) => Ok(queued),
         None => Err(g.take().expect("not pushed")),
     }
 }
@@ -210,7 +211,7 @@ pub(crate) fn place_spawned(s: &Scheduler, g: GRef) -> Result<(), GRef> {
     let mut g = Some(g);
     let placed = c.with_p(|p| {
         p.shared().count_spawn();
-        p.push_next(g.take().expect("placed once"));
+        let _ = p.push_next(g.take().expect("placed once"));
     });
     match placed {
         Some(()) => Ok(()),

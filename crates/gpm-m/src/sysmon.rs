@@ -8,7 +8,10 @@
 //!   global queue nobody else is free to drain), and after [`LONG_RUN`] in any case, so it
 //!   is idle and ready for the next burst of work;
 //! - a P whose schedule count has not moved for [`LONG_RUN`] has been running one goroutine
-//!   all that time without a scheduling point; it is taken if there is work waiting for it.
+//!   all that time without a scheduling point; it is taken if there is work waiting for it;
+//! - a P whose schedule count has not moved for [`STALE_QUEUE`] while goroutines wait in its
+//!   queue gets an M woken to steal them, if a P is idle and nobody spins: a goroutine
+//!   readied into an empty `runnext` wakes nobody, on the bet that its readier parks soon.
 //!
 //! A taken P goes to an idle (or new) M if there is work, else to the idle list. The M that
 //! lost it keeps running its goroutine without a P; that goroutine's readies and spawns go
@@ -41,6 +44,9 @@ pub const SYSCALL_RETAKE: Duration = Duration::from_micros(20);
 /// How long one goroutine may run without a scheduling point before its P is handed to
 /// another M when there is work for it (Go's `forcePreemptNS`).
 pub const LONG_RUN: Duration = Duration::from_millis(10);
+/// How long work may wait in a P's queue behind a goroutine that runs on before sysmon
+/// wakes an idle M to steal it (readies into `runnext` wake nobody; see `enqueue`).
+pub const STALE_QUEUE: Duration = Duration::from_micros(20);
 
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
@@ -250,6 +256,11 @@ fn retake(s: &Scheduler, seen: &mut [Seen], now: Instant) -> bool {
         } else {
             running >= LONG_RUN && wanted
         };
+        if !take && !syscall && running >= STALE_QUEUE && p.has_work() && s.wake_for_stale() {
+            // A goroutine readied into `runnext` waits behind one that runs on (`enqueue`
+            // woke nobody for it): a spinning M will steal it.
+            busy = true;
+        }
         if !take || !s.can_hand_off() || !lease.try_revoke() {
             continue;
         }

@@ -230,7 +230,9 @@ impl M<'_> {
         let s = self.sched;
         match (ran, self.ctx.p()) {
             (Ran::Yielded, Some(p)) => p.push_back(g),
-            (Ran::Requeue, Some(p)) => p.push_next(g),
+            (Ran::Requeue, Some(p)) => {
+                let _ = p.push_next(g);
+            }
             (Ran::Yielded | Ran::Requeue, None) => {
                 // The P went to another M while the goroutine ran: it rejoins through the
                 // global queue (Go's exitsyscall when no P is free).

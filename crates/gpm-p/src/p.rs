@@ -284,10 +284,15 @@ impl P {
         &self.local
     }
 
-    /// Puts `g` in `runnext`; a G it displaces goes to the back of the local queue.
-    pub fn push_next(&self, g: GRef) {
-        if let Some(old) = self.shared.put_runnext(g) {
-            self.local.push(old);
+    /// Puts `g` in `runnext`; a G it displaces goes to the back of the local queue. True
+    /// if one was displaced.
+    pub fn push_next(&self, g: GRef) -> bool {
+        match self.shared.put_runnext(g) {
+            Some(old) => {
+                self.local.push(old);
+                true
+            }
+            None => false,
         }
     }
 

@@ -207,3 +207,47 @@ fn max_threads_below_procs_is_an_error() {
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     assert!(e.to_string().contains("max_threads"), "{e}");
 }
+
+/// A goroutine readied into its readier's `runnext` wakes no other M (the bet is that the
+/// readier parks soon). When the readier computes on instead, sysmon's stale-queue rule must
+/// wake an M to steal it. With the handoff off, that rule is the only way out: the readier
+/// spins until the readied goroutine has run.
+#[test]
+fn readied_goroutine_behind_a_computing_readier_is_stolen() {
+    let rt = gpm::Runtime::builder()
+        .procs(2)
+        .handoff(false)
+        .build()
+        .unwrap();
+    let ran = rt.block_on(|| {
+        let mut rounds = 0;
+        for _ in 0..20 {
+            let (tx, rx) = gpm::bounded::<()>(0);
+            let done = Arc::new(AtomicBool::new(false));
+            let d = done.clone();
+            let waiter = gpm::go!(move || {
+                rx.recv().unwrap();
+                d.store(true, Ordering::Release);
+            });
+            // Let the waiter run to its receive and park there (yielding runs it from our
+            // runnext); the send below then readies it into our runnext, waking nobody. (If
+            // it has not parked yet, the send parks us instead and the round ends at once.)
+            for _ in 0..3 {
+                gpm::yield_now();
+            }
+            tx.send(()).unwrap();
+            let start = std::time::Instant::now();
+            while !done.load(Ordering::Acquire) {
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(10),
+                    "the readied goroutine never ran while its readier computed"
+                );
+                std::hint::spin_loop();
+            }
+            waiter.join().unwrap();
+            rounds += 1;
+        }
+        rounds
+    });
+    assert_eq!(ran, 20);
+}
