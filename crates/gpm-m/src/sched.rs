@@ -500,7 +500,7 @@ impl Sched for Scheduler {
     /// runs next, as soon as the readier switches out, which in the common case (a channel
     /// handoff, then the readier waits for the answer) is a moment later: waking another M
     /// only sent it to spin for a steal it loses, and on two Ps that cost a futex wake per
-    /// message (ping-pong 816 ns a round trip, 544 without). If the readier computes on
+    /// message (ping-pong 816 ns a round trip, 516 without). If the readier computes on
     /// instead, sysmon wakes an M for the waiting goroutine within a round (`retake`).
     fn enqueue(&self, g: GRef, next: bool) {
         match worker_ctx::push_local(self, g, next) {

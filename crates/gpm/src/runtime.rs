@@ -260,7 +260,11 @@ impl RuntimeBuilder {
             schedtrace,
         })?;
         if let Some((path, explicit)) = crate::trace::wanted(self.trace.as_deref()) {
-            crate::trace::start(owner_id(&sched), path, procs, explicit)?;
+            if let Err(e) = crate::trace::start(owner_id(&sched), path, procs, explicit) {
+                // No `Runtime` will drop it: stop sysmon (started early for schedtrace).
+                sched.shutdown();
+                return Err(e);
+            }
         }
         Ok(Runtime { sched })
     }
