@@ -129,24 +129,22 @@ unsafe fn call_hook<F: FnOnce(&GRef) -> bool>(data: *mut (), g: &GRef) -> bool {
 /// Makes a parked goroutine runnable again (Go's `goready`). Safe to call from anywhere,
 /// any number of times: only the first ready after a park enqueues the G.
 pub fn ready(g: &GRef) {
-    match g.state.ready_how() {
-        Readied::Enqueue => {
-            crate::trace::ready(g.id().0);
-            g.sched.enqueue(g.clone(), true);
-        }
-        // Its M requeues it: the trace still shows who made it runnable.
-        Readied::WhileParking => crate::trace::ready(g.id().0),
-        Readied::Early | Readied::Nothing => {}
-    }
+    ready_onto(g, true);
 }
 
 /// Like [`ready`], but the goroutine joins the back of the run queue instead of running
 /// next, so goroutines readied in a batch (timers) run in the order they were readied.
 pub fn ready_fifo(g: &GRef) {
+    ready_onto(g, false);
+}
+
+/// Both readies: `next` puts the G in `runnext` rather than at the back of the queue.
+#[inline]
+fn ready_onto(g: &GRef, next: bool) {
     match g.state.ready_how() {
         Readied::Enqueue => {
             crate::trace::ready(g.id().0);
-            g.sched.enqueue(g.clone(), false);
+            g.sched.enqueue(g.clone(), next);
         }
         // Its M requeues it: the trace still shows who made it runnable.
         Readied::WhileParking => crate::trace::ready(g.id().0),
