@@ -34,7 +34,7 @@ pub(crate) fn write(trace: &Trace, meta: &Meta, out: &mut dyn Write) -> io::Resu
         w.raw(format_args!(
             "{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":{},\"args\":{{\"name\":{}}}}}",
             track.id,
-            json_str(&track.name)
+            JsonStr(&track.name)
         ))?;
         w.raw(format_args!(
             "{{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":1,\"tid\":{},\"args\":{{\"sort_index\":{}}}}}",
@@ -51,7 +51,7 @@ pub(crate) fn write(trace: &Trace, meta: &Meta, out: &mut dyn Write) -> io::Resu
     writeln!(
         w.out,
         "\"otherData\":{{\"producer\":\"gpm\",\"version\":{},\"procs\":{},\"dropped_events\":{}}}}}",
-        json_str(env!("CARGO_PKG_VERSION")),
+        JsonStr(env!("CARGO_PKG_VERSION")),
         meta.procs,
         trace.dropped
     )?;
@@ -99,15 +99,15 @@ impl<'a> Events<'a> {
     ) -> io::Result<()> {
         self.raw(format_args!(
             "{{\"ph\":\"X\",\"cat\":\"{cat}\",\"name\":{name},\"pid\":1,\"tid\":{tid},\"ts\":{},\"dur\":{},\"args\":{{{args}}}}}",
-            us(from),
-            us(to.saturating_sub(from))
+            Us(from),
+            Us(to.saturating_sub(from))
         ))
     }
 
     fn instant(&mut self, cat: &str, tid: u64, t: u64, args: fmt::Arguments<'_>) -> io::Result<()> {
         self.raw(format_args!(
             "{{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"{cat}\",\"name\":\"{cat}\",\"pid\":1,\"tid\":{tid},\"ts\":{},\"args\":{{{args}}}}}",
-            us(t)
+            Us(t)
         ))
     }
 }
@@ -119,10 +119,6 @@ impl fmt::Display for Us {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
     }
-}
-
-fn us(ns: u64) -> Us {
-    Us(ns)
 }
 
 /// A string, shown as a JSON string literal.
@@ -146,10 +142,6 @@ impl fmt::Display for JsonStr<'_> {
     }
 }
 
-fn json_str(s: &str) -> JsonStr<'_> {
-    JsonStr(s)
-}
-
 const SYSCALL: (&str, &dyn fmt::Display) = ("syscall", &"\"syscall\"");
 const IDLE: (&str, &dyn fmt::Display) = ("idle", &"\"idle\"");
 
@@ -159,7 +151,7 @@ struct GLabel<'a>(u64, Option<&'a String>);
 impl fmt::Display for GLabel<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.1 {
-            Some(n) => write!(f, "{}", json_str(&format!("g{} {n}", self.0))),
+            Some(n) => write!(f, "{}", JsonStr(&format!("g{} {n}", self.0))),
             None => write!(f, "\"g{}\"", self.0),
         }
     }
@@ -302,11 +294,11 @@ fn flows(trace: &Trace, w: &mut Events<'_>) -> io::Result<()> {
                 id += 1;
                 w.raw(format_args!(
                     "{{\"ph\":\"s\",\"cat\":\"flow\",\"name\":\"{what}\",\"id\":{id},\"pid\":1,\"tid\":{from_tid},\"ts\":{}}}",
-                    us(from_t)
+                    Us(from_t)
                 ))?;
                 w.raw(format_args!(
                     "{{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"flow\",\"name\":\"{what}\",\"id\":{id},\"pid\":1,\"tid\":{tid},\"ts\":{}}}",
-                    us(t)
+                    Us(t)
                 ))?;
             }
         } else {
