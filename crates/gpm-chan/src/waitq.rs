@@ -76,7 +76,22 @@ impl Waiters {
     /// context is no longer waiting (selected through another channel, timed out, or
     /// abandoned by a goroutine unwound at shutdown) are removed on the way: their owner, if
     /// it still runs, would only unregister them.
+    #[inline]
     pub(crate) fn claim(
+        &mut self,
+        skip: Option<&Context>,
+        want: impl Fn(&Entry) -> bool,
+    ) -> Option<Entry> {
+        // The common case, inline: the first entry is a plain waiter that we win.
+        let e = self.entries.front()?;
+        if skip.is_none() && want(e) && e.cx.try_claim() {
+            return self.entries.pop_front();
+        }
+        self.claim_slow(skip, want)
+    }
+
+    #[inline(never)]
+    fn claim_slow(
         &mut self,
         skip: Option<&Context>,
         want: impl Fn(&Entry) -> bool,

@@ -126,18 +126,30 @@ impl MCtx {
     /// Runs `f` on the held P from wherever on this thread we are: directly in the M's
     /// section, or in a short section of its own from a goroutine. `None` without a P.
     pub(crate) fn with_p<R>(&self, f: impl FnOnce(&P) -> R) -> Option<R> {
+        let p = self.enter_p()?;
+        let r = f(p);
+        self.leave_p(p);
+        Some(r)
+    }
+
+    /// The first half of [`MCtx::with_p`]: the held P, inside a section (entered here if a
+    /// goroutine is running). The caller must call [`MCtx::leave_p`] when done with it.
+    #[inline]
+    fn enter_p(&self) -> Option<&P> {
         let p = self.p()?;
-        if !self.in_g.get() {
-            return Some(f(p));
-        }
-        let lease = p.shared().lease();
-        if !lease.enter(&self.holder, self.tenure.get()) {
+        if self.in_g.get() && !p.shared().lease().enter(&self.holder, self.tenure.get()) {
             self.forget();
             return None;
         }
-        let r = f(p);
-        lease.leave(&self.holder);
-        Some(r)
+        Some(p)
+    }
+
+    /// The second half of [`MCtx::with_p`].
+    #[inline]
+    fn leave_p(&self, p: &P) {
+        if self.in_g.get() {
+            p.shared().lease().leave(&self.holder);
+        }
     }
 
     /// From a goroutine: after a blocking call, checks that the P is still ours, clearing
@@ -181,25 +193,25 @@ pub(crate) fn current_sched() -> Option<Arc<Scheduler>> {
 
 /// Puts a G that has just been readied on the current P (in `runnext` with `next`, else at
 /// the back of the local queue), if this thread is an M of `s` with a P.
+/// Returns whether the push queued something behind another goroutine (so that an idle M
+/// may be worth waking): always at the back, and in `runnext` when it displaced another.
+#[inline]
 pub(crate) fn push_local(s: &Scheduler, g: GRef, next: bool) -> Result<bool, GRef> {
     let Some(c) = ctx_of(s) else {
         return Err(g);
     };
-    let mut g = Some(g);
-    let pushed = c.with_p(|p| {
-        let g = g.take().expect("pushed once");
-        p.shared().count_unpark();
-        if next {
-            p.push_next(g)
-        } else {
-            p.push_back(g);
-            true
-        }
-    });
-    match pushed {
-        Some(queued) => Ok(queued),
-        None => Err(g.take().expect("not pushed")),
-    }
+    let Some(p) = c.enter_p() else {
+        return Err(g);
+    };
+    p.shared().count_unpark();
+    let queued = if next {
+        p.push_next(g)
+    } else {
+        p.push_back(g);
+        true
+    };
+    c.leave_p(p);
+    Ok(queued)
 }
 
 /// Counts a new G on the current P and puts it in `runnext` (Go's `newproc`), if this thread
