@@ -256,12 +256,17 @@ fn retake(s: &Scheduler, seen: &mut [Seen], now: Instant) -> bool {
         } else {
             running >= LONG_RUN && wanted
         };
+        // A P that is due to be taken but cannot be (handoff off, or the thread limit
+        // reached) still gets the stale-queue wake: a round that first looks only after
+        // `LONG_RUN` (sysmon's period backs off to 10 ms, and a loaded machine delays it
+        // further) would otherwise leave the queued goroutine behind the runner for good.
+        let take = take && s.can_hand_off();
         if !take && !syscall && running >= STALE_QUEUE && p.has_work() && s.wake_for_stale() {
             // A goroutine readied into `runnext` waits behind one that runs on (`enqueue`
             // woke nobody for it): a spinning M will steal it.
             busy = true;
         }
-        if !take || !s.can_hand_off() || !lease.try_revoke() {
+        if !take || !lease.try_revoke() {
             continue;
         }
         gpm_g::trace::handoff(
