@@ -86,15 +86,19 @@ enum Owner {
 
 struct Inner {
     state: AtomicUsize,
-    /// Set while the context serves a wait; pooled contexts hold no goroutine record.
-    /// Written only while the context is unshared (created, or taken from and returned to
-    /// the pool), so every other access is a read.
+    /// Who waits, set while the context serves a wait; pooled contexts hold no goroutine
+    /// record. Written while the context is unshared (created, or taken from and returned
+    /// to the pool), and by the claimer, which takes a goroutine owner out to ready it
+    /// (see [`Context::finish`]). The owner itself reads only `by_g`.
     owner: std::cell::UnsafeCell<Option<Owner>>,
+    /// Whether the owner is a goroutine; written only while the context is unshared.
+    by_g: std::cell::Cell<bool>,
     payload: UnsafeCell<Payload>,
 }
 
-// SAFETY: the payload is touched only by whoever the state word makes its exclusive user
-// (the module docs give the protocol); the owner is a goroutine record or a thread handle,
+// SAFETY: the payload, and a goroutine owner's slot, are touched only by whoever the state
+// word makes their exclusive user (the module docs give the protocol); `by_g` is written
+// only while the context is unshared; the owner is a goroutine record or a thread handle,
 // both shareable. Messages in the payload belong to channels of `T: Send`.
 unsafe impl Send for Inner {}
 // SAFETY: as above.
@@ -141,13 +145,26 @@ impl Context {
 
     /// The claimer's last step: publishes `state` (see [`Selected::oper`], [`DISCONNECT`])
     /// and wakes the owner.
+    ///
+    /// A goroutine owner's record is taken out of the context first, while the claim makes
+    /// the slot ours, and moved into the run queue by `ready_owned`: one reference handed
+    /// over instead of a new one cloned here and the context's dropped by the owner later.
     pub(crate) fn finish(&self, state: usize) {
         debug_assert_eq!(self.0.state.load(Ordering::Relaxed), CLAIMED);
+        if self.0.by_g.get() {
+            // SAFETY: we hold the claim, which makes the owner slot ours until the store
+            // below; the owner reads only `by_g` meanwhile, and rewrites the slot only once
+            // the context is unshared again.
+            let g = unsafe { (*self.0.owner.get()).take() };
+            self.0.state.store(state, Ordering::Release);
+            if let Some(Owner::G(g)) = g {
+                gpm_g::ready_owned(g);
+            }
+            return;
+        }
         self.0.state.store(state, Ordering::Release);
-        match self.owner() {
-            Some(Owner::G(g)) => gpm_g::ready(g),
-            Some(Owner::Thread(t)) => t.unpark(),
-            None => {}
+        if let Some(Owner::Thread(t)) = self.owner() {
+            t.unpark();
         }
     }
 
@@ -189,9 +206,11 @@ impl Context {
         self.0.payload.with_mut(|p| unsafe { (*p).take::<T>() })
     }
 
+    /// The owner, for a context owned by a thread (a goroutine's is taken by its claimer).
     fn owner(&self) -> &Option<Owner> {
-        // SAFETY: `owner` is written only while the context is unshared (see `Inner`), and
-        // this handle keeps it shared.
+        debug_assert!(!self.0.by_g.get());
+        // SAFETY: a thread owner is written only while the context is unshared (see
+        // `Inner`), and this handle keeps it shared.
         unsafe { &*self.0.owner.get() }
     }
 
@@ -207,7 +226,7 @@ impl Context {
     /// The owner sleeps until the operation is finished, or until `deadline`, when it
     /// aborts (unless it was claimed meanwhile: then it waits for the claimer to finish).
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Selected {
-        if matches!(self.owner(), Some(Owner::G(_))) {
+        if self.0.by_g.get() {
             self.wait_goroutine(deadline)
         } else {
             self.wait_thread(deadline)
@@ -300,6 +319,7 @@ impl Inner {
     fn new(owner: Owner) -> Inner {
         Inner {
             state: AtomicUsize::new(WAITING),
+            by_g: std::cell::Cell::new(matches!(owner, Owner::G(_))),
             owner: std::cell::UnsafeCell::new(Some(owner)),
             payload: UnsafeCell::new(Payload::new()),
         }
@@ -326,6 +346,7 @@ fn acquire() -> Context {
     };
     #[cfg(not(loom))]
     if let Some(inner) = POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten() {
+        inner.by_g.set(matches!(owner, Owner::G(_)));
         // SAFETY: a pooled context is unshared (`release` checked it) and only this thread
         // can reach it, so nothing reads `owner` while we write it.
         unsafe { *inner.owner.get() = Some(owner) };

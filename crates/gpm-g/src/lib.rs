@@ -47,6 +47,7 @@ pub mod trace;
 
 pub use g::{Entry, GId, GRef, Pin, G};
 pub use park::{
-    current, current_id, in_goroutine, park, ready, ready_fifo, shutting_down, yield_now,
+    current, current_id, in_goroutine, park, ready, ready_fifo, ready_owned, shutting_down,
+    yield_now,
 };
 pub use sched::{current_poller, Poll, Sched, TimerAction};

@@ -138,17 +138,42 @@ pub fn ready_fifo(g: &GRef) {
     ready_onto(g, false);
 }
 
+/// [`ready`] for a waker that owns a reference to the goroutine and gives it up: that
+/// reference goes into the run queue, where `ready` would clone a new one and the waker
+/// then drop its own (two atomic read-modify-writes saved per wakeup; a channel's wait
+/// context hands its owner over this way).
+pub fn ready_owned(g: GRef) {
+    if ready_how(&g) {
+        let sched: *const dyn crate::Sched = &*g.sched;
+        // SAFETY: `g` keeps the scheduler alive up to the call, and `Sched` is an unsafe
+        // trait whose `enqueue` must keep itself alive once it has queued `g`.
+        unsafe { (*sched).enqueue(g, true) };
+    }
+}
+
 /// Both readies: `next` puts the G in `runnext` rather than at the back of the queue.
 #[inline]
 fn ready_onto(g: &GRef, next: bool) {
+    if ready_how(g) {
+        g.sched.enqueue(g.clone(), next);
+    }
+}
+
+/// The state side of a ready, traced: true if the caller won `PARKED → RUNNABLE` and must
+/// enqueue the G.
+#[inline]
+fn ready_how(g: &GRef) -> bool {
     match g.state.ready_how() {
         Readied::Enqueue => {
             crate::trace::ready(g.id().0);
-            g.sched.enqueue(g.clone(), next);
+            true
         }
         // Its M requeues it: the trace still shows who made it runnable.
-        Readied::WhileParking => crate::trace::ready(g.id().0),
-        Readied::Early | Readied::Nothing => {}
+        Readied::WhileParking => {
+            crate::trace::ready(g.id().0);
+            false
+        }
+        Readied::Early | Readied::Nothing => false,
     }
 }
 

@@ -21,7 +21,13 @@ pub enum TimerAction {
 }
 
 /// A scheduler as seen from a G.
-pub trait Sched: Send + Sync + 'static {
+///
+/// # Safety
+/// `enqueue` must stay sound when `g` holds the last reference to `self` (through the G's
+/// own `Arc<dyn Sched>`): [`crate::ready_owned`] calls it with the waker's reference moved
+/// in, so once `g` is in a queue that another thread may run, drop and free, `self` must be
+/// kept alive by something else for as long as `enqueue` still uses it.
+pub unsafe trait Sched: Send + Sync + 'static {
     /// Put a G that has just become runnable on a run queue. Called exactly once per
     /// `PARKED → RUNNABLE` transition, by whoever won it.
     /// With `next`, the G runs next on the current P (`runnext`, Go's `goready`); without,

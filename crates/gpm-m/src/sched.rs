@@ -493,7 +493,10 @@ impl Scheduler {
     }
 }
 
-impl Sched for Scheduler {
+// SAFETY: `enqueue` keeps itself alive once `g` is queued (the trait's contract): on an M of
+// this scheduler the M's `run_m` holds an `Arc<Scheduler>` for as long as the thread runs,
+// and everywhere else `enqueue` clones `g` (and so the G's reference to us) before pushing.
+unsafe impl Sched for Scheduler {
     /// Readies `g` onto the calling M's P, else the global queue, and wakes an M for it,
     /// except when `g` went into an empty `runnext` of the calling goroutine's own P
     /// (tokio's rule for its LIFO slot; Go wakes here too). That goroutine is the one this M
@@ -507,6 +510,9 @@ impl Sched for Scheduler {
             Ok(false) => {}
             Ok(true) => self.wakep(),
             Err(g) => {
+                // Not an M of ours: `g` may be the last reference keeping us alive, and
+                // once pushed another M may run it to its end (see `Sched`'s contract).
+                let _alive = g.clone();
                 self.count_outside(&self.unparks_outside);
                 self.global.push(g);
                 self.wakep();
