@@ -2,7 +2,7 @@
 //! parking_lot normally, loom's under `cfg(loom)`, behind one small interface so the
 //! protocol code is model-checked unchanged (as in `gpm-g` and `gpm-m`).
 //!
-//! The mutex is `gpm-g`'s shared wrapper. Besides atomics this covers the three things loom must see to explore a
+//! The mutex is a spin lock ([`Mutex`], see there why), `gpm-g`'s loom mutex under loom. Besides atomics this covers the three things loom must see to explore a
 //! protocol: the interior-mutable cells that hold messages ([`UnsafeCell`]), thread
 //! parking ([`Thread`]) and spin-waiting ([`Backoff`]), which under loom must yield so that
 //! the thread being waited for can run.
@@ -153,5 +153,102 @@ pub(crate) fn now() -> std::time::Instant {
 #[cfg(loom)]
 pub(crate) use crate::vclock::now;
 
+#[cfg(loom)]
 pub(crate) use gpm_g::sync::{Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use spin::{Mutex, MutexGuard};
+
+/// The lock of the channels' wait queues and buffers: a spin lock, as crossbeam-channel's.
+///
+/// Every critical section in this crate is a handful of loads and stores (list an entry,
+/// claim one, move a message), and none is ever held across a park. A spin lock releases
+/// with a plain `Release` store where parking_lot's mutex needs a compare-exchange, which
+/// saves an atomic read-modify-write per lock on the hottest path there is (a rendezvous
+/// takes two locks per message). A waiter spins with [`Backoff`], which after a few rounds
+/// yields the goroutine (or thread) so that a preempted holder gets to run.
+#[cfg(not(loom))]
+mod spin {
+    use std::cell::UnsafeCell;
+    use std::ops::{Deref, DerefMut};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A spin lock holding a `T`.
+    #[derive(Default)]
+    pub(crate) struct Mutex<T> {
+        locked: AtomicBool,
+        value: UnsafeCell<T>,
+    }
+
+    // SAFETY: the lock hands out `&mut T` to one holder at a time, like `std::sync::Mutex`.
+    unsafe impl<T: Send> Send for Mutex<T> {}
+    // SAFETY: as above.
+    unsafe impl<T: Send> Sync for Mutex<T> {}
+
+    /// Its guard: unlocks when dropped.
+    pub(crate) struct MutexGuard<'a, T> {
+        lock: &'a Mutex<T>,
+    }
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(t: T) -> Self {
+            Mutex {
+                locked: AtomicBool::new(false),
+                value: UnsafeCell::new(t),
+            }
+        }
+
+        #[inline]
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            if self
+                .locked
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                self.lock_slow();
+            }
+            MutexGuard { lock: self }
+        }
+
+        #[cold]
+        fn lock_slow(&self) {
+            let mut backoff = super::Backoff::new();
+            loop {
+                // Spin on a load, not on the read-modify-write, so waiters do not keep
+                // stealing the holder's cache line.
+                while self.locked.load(Ordering::Relaxed) {
+                    backoff.snooze();
+                }
+                if self
+                    .locked
+                    .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            // SAFETY: the guard holds the lock.
+            unsafe { &*self.lock.value.get() }
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            // SAFETY: the guard holds the lock.
+            unsafe { &mut *self.lock.value.get() }
+        }
+    }
+
+    impl<T> Drop for MutexGuard<'_, T> {
+        #[inline]
+        fn drop(&mut self) {
+            self.lock.locked.store(false, Ordering::Release);
+        }
+    }
+}
 pub(crate) use imp::{Backoff, Thread, UnsafeCell};
