@@ -178,10 +178,17 @@ impl PShared {
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
 
+    /// Only the P's holder fills the slot (stealers only empty it), so a slot that the
+    /// holder sees empty stays empty until it stores: then a plain `Release` store does, and
+    /// the swap (an atomic read-modify-write) is left for displacing a G a stealer may be
+    /// taking at the same moment.
     fn put_runnext(&self, g: GRef) -> Option<GRef> {
-        let p = self
-            .runnext
-            .swap(GRef::into_raw(g) as *mut G, Ordering::AcqRel);
+        let new = GRef::into_raw(g) as *mut G;
+        if self.runnext.load(Ordering::Relaxed).is_null() {
+            self.runnext.store(new, Ordering::Release);
+            return None;
+        }
+        let p = self.runnext.swap(new, Ordering::AcqRel);
         // SAFETY: as in `take_runnext`.
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
