@@ -69,6 +69,7 @@ pub(crate) enum Selected {
 
 impl Selected {
     /// The state word that means "operation `i` selected".
+    #[inline]
     pub(crate) fn oper(i: usize) -> usize {
         OPER_BASE + i
     }
@@ -126,16 +127,19 @@ impl Context {
     }
 
     /// True if `self` and `other` are the same context.
+    #[inline]
     pub(crate) fn same(&self, other: &Context) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// True while nobody has selected or aborted the operation.
+    #[inline]
     pub(crate) fn is_waiting(&self) -> bool {
         self.0.state.load(Ordering::Acquire) == WAITING
     }
 
     /// A peer's `WAITING → CLAIMED`. The winner must call [`Context::finish`] exactly once.
+    #[inline]
     pub(crate) fn try_claim(&self) -> bool {
         self.0
             .state
@@ -149,6 +153,7 @@ impl Context {
     /// A goroutine owner's record is taken out of the context first, while the claim makes
     /// the slot ours, and moved into the run queue by `ready_owned`: one reference handed
     /// over instead of a new one cloned here and the context's dropped by the owner later.
+    #[inline]
     pub(crate) fn finish(&self, state: usize) {
         debug_assert_eq!(self.0.state.load(Ordering::Relaxed), CLAIMED);
         if self.0.by_g.get() {
@@ -170,6 +175,7 @@ impl Context {
 
     /// Claims and finishes at once, when there is nothing to hand over. Returns `false` if
     /// somebody else got there first.
+    #[inline]
     pub(crate) fn notify(&self, state: usize) -> bool {
         let won = self.try_claim();
         if won {
@@ -179,6 +185,7 @@ impl Context {
     }
 
     /// The owner's `WAITING → ABORTED`. Returns `false` if the operation was claimed.
+    #[inline]
     pub(crate) fn abort(&self) -> bool {
         self.0
             .state
@@ -191,6 +198,7 @@ impl Context {
     /// # Safety
     /// The caller holds the claim (or is the owner and the context is not listed in any
     /// wait queue), and the owner will take it with the same `T`.
+    #[inline]
     pub(crate) unsafe fn put<T>(&self, msg: T) {
         // SAFETY: exclusive access, guaranteed by the caller.
         self.0.payload.with_mut(|p| unsafe { (*p).put(msg) });
@@ -201,12 +209,14 @@ impl Context {
     /// # Safety
     /// As for [`Context::put`]: the caller holds the claim, or is the owner and has seen
     /// a final state (or aborted); the message was put as a `T`.
+    #[inline]
     pub(crate) unsafe fn take<T>(&self) -> Option<T> {
         // SAFETY: exclusive access, guaranteed by the caller.
         self.0.payload.with_mut(|p| unsafe { (*p).take::<T>() })
     }
 
     /// The owner, for a context owned by a thread (a goroutine's is taken by its claimer).
+    #[inline]
     fn owner(&self) -> &Option<Owner> {
         debug_assert!(!self.0.by_g.get());
         // SAFETY: a thread owner is written only while the context is unshared (see
@@ -214,6 +224,7 @@ impl Context {
         unsafe { &*self.0.owner.get() }
     }
 
+    #[inline]
     fn outcome(&self) -> Option<Selected> {
         match self.0.state.load(Ordering::Acquire) {
             WAITING | CLAIMED => None,

@@ -47,6 +47,7 @@ impl Payload {
     ///
     /// # Safety
     /// A later [`Payload::take`] must name the same `T`.
+    #[inline]
     pub(crate) unsafe fn put<T>(&mut self, msg: T) {
         self.clear();
         if fits_inline::<T>() {
@@ -64,6 +65,7 @@ impl Payload {
     ///
     /// # Safety
     /// The message held, if any, must have been stored by `put::<T>`.
+    #[inline]
     pub(crate) unsafe fn take<T>(&mut self) -> Option<T> {
         self.drop.take()?;
         if fits_inline::<T>() {
@@ -78,6 +80,7 @@ impl Payload {
     }
 
     /// Drops the message held, if any.
+    #[inline]
     pub(crate) fn clear(&mut self) {
         if let Some(d) = self.drop.take() {
             // SAFETY: `d` was chosen by `put` for the type it stored; it runs once.

@@ -42,6 +42,7 @@ pub(crate) struct Entry {
 
 impl Entry {
     /// Finishes a claimed entry as "operation selected".
+    #[inline]
     pub(crate) fn finish(&self) {
         self.cx.finish(Selected::oper(self.oper));
     }
@@ -54,6 +55,7 @@ pub(crate) struct Waiters {
 }
 
 impl Waiters {
+    #[inline]
     pub(crate) fn register(&mut self, cx: &Context, oper: usize, handover: bool) {
         self.entries.push_back(Entry {
             cx: cx.clone(),
@@ -134,6 +136,7 @@ impl Waiters {
             .collect()
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -179,6 +182,7 @@ impl WaitQueue {
     }
 
     /// True if nobody is listed: the peer's read of the fence pair (see the module docs).
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         #[cfg(loom)]
         fence(Ordering::SeqCst);

@@ -65,7 +65,10 @@ pub trait Host {
 
 /// Runs `g` on the calling thread until it yields, parks or finishes. The caller must have
 /// taken `g` from a run queue (so it is `RUNNABLE` and nobody else runs it).
-pub fn run(g: &GRef, host: &mut dyn Host) -> Ran {
+///
+/// Generic over the host so that its hooks, called on every switch, inline into the
+/// scheduler's copy of this function.
+pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
     g.state.start();
     // SAFETY: a RUNNABLE G taken from a run queue is owned by the one M that took it; only
     // that M touches `body` until the G is enqueued again.

@@ -159,21 +159,25 @@ impl G {
     }
 
     /// This goroutine's id.
+    #[inline]
     pub fn id(&self) -> GId {
         self.id
     }
 
     /// This goroutine's name, if it was given one.
+    #[inline]
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
     /// The stack size this G runs with.
+    #[inline]
     pub fn stack_size(&self) -> usize {
         self.stack_size
     }
 
     /// The scheduler this G belongs to.
+    #[inline]
     pub fn sched(&self) -> &Arc<dyn Sched> {
         &self.sched
     }
@@ -184,20 +188,28 @@ impl G {
     }
 
     /// The scheduler's slot for this G in its registry of live goroutines.
+    #[inline]
     pub fn registry_slot(&self) -> u64 {
         self.registry_slot.load(Ordering::Relaxed)
     }
 
     /// Records the scheduler's registry slot for this G.
+    #[inline]
     pub fn set_registry_slot(&self, slot: u64) {
         self.registry_slot.store(slot, Ordering::Relaxed);
     }
 
     /// The M this G is pinned to (`lock_os_thread`), if any. One relaxed load when not.
+    #[inline]
     pub fn pinned_to(&self) -> Option<Pin> {
         if self.pin_depth.load(Ordering::Acquire) == 0 {
             return None;
         }
+        self.pinned_to_slow()
+    }
+
+    #[cold]
+    fn pinned_to_slow(&self) -> Option<Pin> {
         self.pinned_to
             .lock()
             .unwrap_or_else(|e| e.into_inner())

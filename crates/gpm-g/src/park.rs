@@ -44,6 +44,7 @@ unsafe fn clone_ref(p: *const G) -> GRef {
 }
 
 /// The goroutine running on this thread, if any.
+#[inline]
 pub fn current() -> Option<GRef> {
     let p = current_ptr();
     if p.is_null() {
@@ -56,6 +57,7 @@ pub fn current() -> Option<GRef> {
 }
 
 /// The id of the goroutine running on this thread, if any.
+#[inline]
 pub fn current_id() -> Option<GId> {
     let p = current_ptr();
     // SAFETY: as in `current`.
@@ -63,12 +65,14 @@ pub fn current_id() -> Option<GId> {
 }
 
 /// True when called from inside a goroutine.
+#[inline]
 pub fn in_goroutine() -> bool {
     !current_ptr().is_null()
 }
 
 /// True when the calling goroutine is being unwound because its runtime shut down. The
 /// goroutine entry uses this to let the unwind through instead of reporting a panic.
+#[inline]
 pub fn shutting_down() -> bool {
     let p = current_ptr();
     // SAFETY: as in `current`.
@@ -128,12 +132,14 @@ unsafe fn call_hook<F: FnOnce(&GRef) -> bool>(data: *mut (), g: &GRef) -> bool {
 
 /// Makes a parked goroutine runnable again (Go's `goready`). Safe to call from anywhere,
 /// any number of times: only the first ready after a park enqueues the G.
+#[inline]
 pub fn ready(g: &GRef) {
     ready_onto(g, true);
 }
 
 /// Like [`ready`], but the goroutine joins the back of the run queue instead of running
 /// next, so goroutines readied in a batch (timers) run in the order they were readied.
+#[inline]
 pub fn ready_fifo(g: &GRef) {
     ready_onto(g, false);
 }
@@ -142,6 +148,7 @@ pub fn ready_fifo(g: &GRef) {
 /// reference goes into the run queue, where `ready` would clone a new one and the waker
 /// then drop its own (two atomic read-modify-writes saved per wakeup; a channel's wait
 /// context hands its owner over this way).
+#[inline]
 pub fn ready_owned(g: GRef) {
     if ready_how(&g) {
         let sched: *const dyn crate::Sched = &*g.sched;

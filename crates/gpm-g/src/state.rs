@@ -87,6 +87,7 @@ impl GState {
     }
 
     /// The current value (base state plus `NOTIFIED`), for assertions and debugging.
+    #[inline]
     pub fn load(&self) -> u8 {
         self.0.load(Ordering::Acquire)
     }
@@ -94,6 +95,7 @@ impl GState {
     /// Scheduler: a runnable G was taken from a queue and is about to run. A `NOTIFIED`
     /// bit kept across a yield stays set. A plain load and store: no waker writes the state
     /// of a `RUNNABLE` G (`ready` leaves it alone), so nothing can change it in between.
+    #[inline]
     pub fn start(&self) {
         let cur = self.0.load(Ordering::Acquire);
         debug_assert_eq!(cur & BASE, RUNNABLE, "start on a G that is not runnable");
@@ -101,12 +103,14 @@ impl GState {
     }
 
     /// Scheduler: the G yielded and goes back to a run queue.
+    #[inline]
     pub fn yielded(&self) {
         self.set_base(RUNNABLE);
     }
 
     /// G side, before switching out in `park`. Returns `true` if the G must switch out,
     /// `false` if it consumed a `NOTIFIED` token and `park` should return at once.
+    #[inline]
     pub fn begin_park(&self) -> bool {
         loop {
             let cur = self.0.load(Ordering::Acquire);
@@ -124,6 +128,7 @@ impl GState {
 
     /// Scheduler: the park hook returned `true`. Commits the park unless a ready came
     /// in meanwhile.
+    #[inline]
     pub fn commit_park(&self) -> Commit {
         if self.cas(PARKING, PARKED) {
             Commit::Parked
@@ -137,17 +142,20 @@ impl GState {
 
     /// Scheduler: the park hook returned `false`; the G runs again. A ready that arrived
     /// meanwhile is satisfied by that.
+    #[inline]
     pub fn cancel_park(&self) {
         self.0.store(RUNNABLE, Ordering::Release);
     }
 
     /// Any thread: make the G runnable. Returns `true` if the caller won the
     /// `PARKED → RUNNABLE` transition and must enqueue the G.
+    #[inline]
     pub fn ready(&self) -> bool {
         self.ready_how() == Readied::Enqueue
     }
 
     /// [`State::ready`], telling the cases apart (for the trace).
+    #[inline]
     pub fn ready_how(&self) -> Readied {
         loop {
             let cur = self.0.load(Ordering::Acquire);
@@ -165,10 +173,12 @@ impl GState {
     }
 
     /// The G finished or was unwound; readies are ignored from now on.
+    #[inline]
     pub fn finish(&self) {
         self.0.store(DEAD, Ordering::Release);
     }
 
+    #[inline]
     fn set_base(&self, base: u8) {
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
@@ -183,6 +193,7 @@ impl GState {
         }
     }
 
+    #[inline]
     fn cas(&self, from: u8, to: u8) -> bool {
         self.0
             .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)

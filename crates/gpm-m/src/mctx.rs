@@ -106,6 +106,7 @@ impl MCtx {
     }
 
     /// The M is about to switch into a goroutine: it leaves its section.
+    #[inline]
     pub(crate) fn switching_in(&self) {
         if let Some(p) = self.p() {
             p.shared().lease().leave(&self.holder);
@@ -114,6 +115,7 @@ impl MCtx {
     }
 
     /// The goroutine switched back: the M re-enters its section, or finds the P gone.
+    #[inline]
     pub(crate) fn switched_out(&self) {
         self.in_g.set(false);
         if let Some(p) = self.p() {

@@ -72,16 +72,19 @@ impl Host for LocalStacks<'_> {
         }
     }
 
+    #[inline]
     fn parking(&mut self, g: &GRef) {
         if !self.sched.registry.contains(g) {
             self.sched.registry.insert(g);
         }
     }
 
+    #[inline]
     fn switching_in(&mut self) {
         self.ctx.switching_in();
     }
 
+    #[inline]
     fn switched_out(&mut self) {
         self.ctx.switched_out();
     }

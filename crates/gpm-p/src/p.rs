@@ -61,21 +61,25 @@ unsafe impl Send for PShared {}
 
 impl PShared {
     /// This P's index.
+    #[inline]
     pub fn id(&self) -> usize {
         self.id
     }
 
     /// The lease between the M holding this P and sysmon.
+    #[inline]
     pub fn lease(&self) -> &Lease {
         &self.lease
     }
 
     /// Counts a goroutine spawned on this P. Only the P's owner may call it.
+    #[inline]
     pub fn count_spawn(&self) {
         bump(&self.spawned);
     }
 
     /// Counts a goroutine that exited on this P. Only the P's owner may call it.
+    #[inline]
     pub fn count_exit(&self) {
         bump(&self.exited);
     }
@@ -92,11 +96,13 @@ impl PShared {
     }
 
     /// Counts a goroutine that parked on this P. Only the P's owner may call it.
+    #[inline]
     pub fn count_park(&self) {
         bump(&self.parks);
     }
 
     /// Counts a parked goroutine readied onto this P. Only the P's owner may call it.
+    #[inline]
     pub fn count_unpark(&self) {
         bump(&self.unparks);
     }
@@ -129,6 +135,7 @@ impl PShared {
     }
 
     /// True if this P has queued work (local queue or `runnext`).
+    #[inline]
     pub fn has_work(&self) -> bool {
         !self.stealer.is_empty() || !self.runnext.load(Ordering::Acquire).is_null()
     }
@@ -168,6 +175,7 @@ impl PShared {
         }
     }
 
+    #[inline]
     fn take_runnext(&self) -> Option<GRef> {
         if self.runnext.load(Ordering::Relaxed).is_null() {
             return None;
@@ -182,6 +190,7 @@ impl PShared {
     /// holder sees empty stays empty until it stores: then a plain `Release` store does, and
     /// the swap (an atomic read-modify-write) is left for displacing a G a stealer may be
     /// taking at the same moment.
+    #[inline]
     fn put_runnext(&self, g: GRef) -> Option<GRef> {
         let new = GRef::into_raw(g) as *mut G;
         if self.runnext.load(Ordering::Relaxed).is_null() {
@@ -195,10 +204,12 @@ impl PShared {
 }
 
 /// Increments a counter that only one thread writes.
+#[inline]
 fn bump(c: &AtomicU64) {
     bump_by(c, 1);
 }
 
+#[inline]
 fn bump_by(c: &AtomicU64, n: u64) {
     c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
 }
@@ -277,22 +288,26 @@ impl P {
     }
 
     /// This P's index.
+    #[inline]
     pub fn id(&self) -> usize {
         self.shared.id
     }
 
     /// The half of this P other Ms see.
+    #[inline]
     pub fn shared(&self) -> &Arc<PShared> {
         &self.shared
     }
 
     /// The local run queue.
+    #[inline]
     pub fn local(&self) -> &Local<GRef> {
         &self.local
     }
 
     /// Puts `g` in `runnext`; a G it displaces goes to the back of the local queue. True
     /// if one was displaced.
+    #[inline]
     pub fn push_next(&self, g: GRef) -> bool {
         match self.shared.put_runnext(g) {
             Some(old) => {
@@ -304,6 +319,7 @@ impl P {
     }
 
     /// Appends `g` to the local queue.
+    #[inline]
     pub fn push_back(&self, g: GRef) {
         self.local.push(g);
     }
@@ -337,6 +353,7 @@ impl P {
 
     /// The number of schedules with a fresh time slice so far (sysmon compares it to spot a
     /// goroutine that runs too long).
+    #[inline]
     pub fn schedtick(&self) -> u32 {
         self.schedtick.get()
     }
