@@ -2,10 +2,11 @@
 //! parking_lot normally, loom's under `cfg(loom)`, behind one small interface so the
 //! protocol code is model-checked unchanged (as in `gpm-g` and `gpm-m`).
 //!
-//! The mutex is a spin lock ([`Mutex`], see there why), `gpm-g`'s loom mutex under loom. Besides atomics this covers the three things loom must see to explore a
-//! protocol: the interior-mutable cells that hold messages ([`UnsafeCell`]), thread
-//! parking ([`Thread`]) and spin-waiting ([`Backoff`]), which under loom must yield so that
-//! the thread being waited for can run.
+//! The mutex is a spin lock ([`Mutex`], see there why), `gpm-g`'s loom mutex under loom.
+//! Besides atomics this covers the three things loom must see to explore a protocol: the
+//! interior-mutable cells that hold messages ([`UnsafeCell`]), thread parking ([`Thread`])
+//! and spin-waiting ([`Backoff`]), which under loom must yield so that the thread being
+//! waited for can run.
 //!
 //! Under loom a [`Thread`] is a token behind a mutex and condition variable rather than
 //! loom's own `park`/`unpark`: loom's `unpark` makes a thread runnable even while it is
