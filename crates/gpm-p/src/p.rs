@@ -11,13 +11,14 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gpm_g::{GRef, G};
 
 use crate::lease::Lease;
 use crate::queue::{Local, LocalQueue, StealQueue, Stealer};
+use crate::sync::AtomicPtr;
 
 /// Consecutive `runnext` runs before the local queue gets a turn.
 pub const MAX_RUNNEXT_STREAK: u32 = 3;
@@ -54,7 +55,8 @@ pub struct PShared {
 }
 
 // SAFETY: `runnext` holds a pointer from `Arc::into_raw`; the slot owns that reference and
-// every access moves it with an atomic swap, so it is shared like an `Arc<G>` (Send + Sync).
+// every access moves it with an atomic swap (`tests/loom_runnext.rs`), so it is shared like an
+// `Arc<G>` (Send + Sync).
 unsafe impl Sync for PShared {}
 // SAFETY: as for Sync.
 unsafe impl Send for PShared {}
@@ -186,17 +188,14 @@ impl PShared {
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
 
-    /// Only the P's holder fills the slot (stealers only empty it), so a slot that the
-    /// holder sees empty stays empty until it stores: then a plain `Release` store does, and
-    /// the swap (an atomic read-modify-write) is left for displacing a G a stealer may be
-    /// taking at the same moment.
+    /// Fills the slot, returning the G it displaced. Always a swap: only the holder fills the
+    /// slot, so an empty one could be filled with a plain `Release` store (one atomic
+    /// read-modify-write fewer per ready), but loom cannot check that variant: it lets a
+    /// store squeeze between the read and the write of a concurrent swap (tokio-rs/loom#254)
+    /// and reports the thief's take losing the G, a history the memory model rules out.
     #[inline]
     fn put_runnext(&self, g: GRef) -> Option<GRef> {
         let new = GRef::into_raw(g) as *mut G;
-        if self.runnext.load(Ordering::Relaxed).is_null() {
-            self.runnext.store(new, Ordering::Release);
-            return None;
-        }
         let p = self.runnext.swap(new, Ordering::AcqRel);
         // SAFETY: as in `take_runnext`.
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })

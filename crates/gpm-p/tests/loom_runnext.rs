@@ -1,0 +1,149 @@
+//! loom model of a P's `runnext` slot (`gpm_p::p`): its holder fills and empties it while a
+//! thief on another M takes it in its last steal pass.
+//!
+//! Every fill and every take is a swap. Each model checks that every G pushed comes out
+//! exactly once (run by the holder, left queued on its P, or stolen) and that a G's contents
+//! were published before whoever took it read them (loom reports a data race on the body cell
+//! otherwise). Filling an empty slot with a plain store instead fails these models, through a
+//! known loom bug rather than a real race (see `PShared::put_runnext`).
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-p --test loom_runnext --release`
+#![cfg(loom)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use gpm_g::{Entry, GId, GRef, Sched, TimerAction, G};
+use gpm_p::{AllP, Next};
+use loom::cell::UnsafeCell;
+use loom::thread;
+
+/// A goroutine body that never runs: the model only moves G records around.
+struct Body(UnsafeCell<u64>);
+
+impl Entry for Body {
+    fn run(self: Arc<Self>) {}
+    fn cancel(self: Arc<Self>) {}
+}
+
+// SAFETY (of the test's `Sync`): the cell is written before the G is pushed and read after
+// it was taken, by whoever holds the G: the model checks exactly that.
+unsafe impl Sync for Body {}
+
+/// A scheduler that no G in this model ever reaches.
+struct NoSched;
+
+// SAFETY: `enqueue` is never called (it would panic before touching anything).
+unsafe impl Sched for NoSched {
+    fn enqueue(&self, _: GRef, _: bool) {
+        unreachable!("the model readies nothing");
+    }
+    fn add_timer(&self, _: Instant, _: TimerAction) {
+        unreachable!("the model arms no timer");
+    }
+}
+
+/// A G with id `id` and its body, whose cell the holder fills in just before pushing it.
+fn g(id: u64) -> (GRef, Arc<Body>) {
+    let body = Arc::new(Body(UnsafeCell::new(0)));
+    let g = G::new(GId(id), body.clone(), None, 16 * 1024, Arc::new(NoSched));
+    (g, body)
+}
+
+/// The holder writes the G's id into its body cell: after the thief started, so only the
+/// push's publication orders this write before the thief's read.
+fn fill(body: &Body, id: u64) {
+    // SAFETY: nobody else can reach the body before the G is pushed.
+    body.0.with_mut(|v| unsafe { *v = id });
+}
+
+/// Reads the body cell of `g` (a G of this model), as whoever now holds it.
+fn read(bodies: &[Arc<Body>], g: &GRef) -> u64 {
+    let b = &bodies[(g.id().0 - 1) as usize];
+    // SAFETY: the caller holds `g`, taken from a queue or the slot; loom checks that the
+    // write in `g` happens-before this read.
+    b.0.with(|v| unsafe { *v })
+}
+
+/// The holder pushes two Gs into `runnext` (the second displaces the first to the local
+/// queue, unless the thief took it) while the thief steals with `take_runnext`.
+#[test]
+fn runnext_fill_and_displace_race_a_thief() {
+    loom::model(|| {
+        let all = AllP::new(2);
+        // SAFETY: the initial, only handles.
+        let (holder, thief) = unsafe { (all.handle(0), all.handle(1)) };
+        let victim = holder.shared().clone();
+        let (g1, b1) = g(1);
+        let (g2, b2) = g(2);
+        let bodies = Arc::new(vec![b1, b2]);
+
+        let bs = bodies.clone();
+        let t = thread::spawn(move || {
+            let mut got: Vec<u64> = Vec::new();
+            if let Some(g) = victim.steal_into(&thief, true) {
+                got.push(read(&bs, &g));
+            }
+            got.extend(thief.drain().iter().map(|g| read(&bs, g)));
+            got
+        });
+
+        fill(&bodies[0], 1);
+        holder.push_next(g1);
+        fill(&bodies[1], 2);
+        holder.push_next(g2);
+        let mut seen: Vec<u64> = holder.drain().iter().map(|g| read(&bodies, g)).collect();
+        seen.extend(t.join().unwrap());
+        seen.sort_unstable();
+        assert_eq!(seen, [1, 2], "every G comes out exactly once");
+    });
+}
+
+/// The holder fills `runnext` and runs it itself (`next`) while the thief steals: exactly one
+/// of them gets the G, and a second fill after that finds the slot as the race left it.
+#[test]
+fn runnext_take_races_a_thief() {
+    loom::model(|| {
+        let all = AllP::new(2);
+        // SAFETY: the initial, only handles.
+        let (holder, thief) = unsafe { (all.handle(0), all.handle(1)) };
+        let victim = holder.shared().clone();
+        let (g1, b1) = g(1);
+        let (g2, b2) = g(2);
+        let bodies = Arc::new(vec![b1, b2]);
+
+        let bs = bodies.clone();
+        let t = thread::spawn(move || {
+            victim
+                .steal_into(&thief, true)
+                .map(|g| read(&bs, &g))
+                .into_iter()
+                .collect::<Vec<u64>>()
+        });
+
+        fill(&bodies[0], 1);
+        holder.push_next(g1);
+        let mut seen: Vec<u64> = Vec::new();
+        if let Some((g, next)) = holder.next() {
+            assert_eq!(
+                next,
+                Next::Inherit,
+                "a G from runnext inherits the time slice"
+            );
+            seen.push(read(&bodies, &g));
+        }
+        let ran = seen.clone();
+        fill(&bodies[1], 2);
+        holder.push_next(g2);
+        seen.extend(holder.drain().iter().map(|g| read(&bodies, g)));
+        let drained = seen.clone();
+        let stolen = t.join().unwrap();
+        seen.extend(stolen.iter().copied());
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            [1, 2],
+            "every G comes out exactly once: ran {ran:?}, ran+drained {drained:?}, stolen {stolen:?}"
+        );
+    });
+}
