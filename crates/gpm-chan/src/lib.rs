@@ -66,6 +66,14 @@ pub mod loom_clock {
     pub use crate::vclock::{now, sleep_until};
 }
 
+/// Under loom: the spin lock the channels use outside loom (see `sync.rs`), exposed so
+/// that `tests/loom_spin.rs` can model-check it. Not a stable interface.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_spin {
+    pub use crate::sync::spin::{Mutex, MutexGuard};
+}
+
 pub use chan::{after, at, bounded, never, tick, unbounded, Receiver, Sender};
 pub use err::{
     RecvError, RecvTimeoutError, SelectTimeoutError, SendError, SendTimeoutError, TryRecvError,

@@ -167,15 +167,19 @@ pub(crate) use spin::{Mutex, MutexGuard};
 /// saves an atomic read-modify-write per lock on the hottest path there is (a rendezvous
 /// takes two locks per message). A waiter spins with [`Backoff`], which after a few rounds
 /// yields the goroutine (or thread) so that a preempted holder gets to run.
-#[cfg(not(loom))]
-mod spin {
+///
+/// Under loom the channels use loom's mutex, and this lock is model-checked on its own
+/// (`tests/loom_spin.rs`, through `gpm_chan::loom_spin`): its flag is then a loom atomic.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) mod spin {
     use std::cell::UnsafeCell;
     use std::ops::{Deref, DerefMut};
-    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::{AtomicBool, Ordering};
 
     /// A spin lock holding a `T`.
     #[derive(Default)]
-    pub(crate) struct Mutex<T> {
+    pub struct Mutex<T> {
         locked: AtomicBool,
         value: UnsafeCell<T>,
     }
@@ -186,20 +190,22 @@ mod spin {
     unsafe impl<T: Send> Sync for Mutex<T> {}
 
     /// Its guard: unlocks when dropped.
-    pub(crate) struct MutexGuard<'a, T> {
+    pub struct MutexGuard<'a, T> {
         lock: &'a Mutex<T>,
     }
 
     impl<T> Mutex<T> {
-        pub(crate) fn new(t: T) -> Self {
+        /// A lock holding `t`.
+        pub fn new(t: T) -> Self {
             Mutex {
                 locked: AtomicBool::new(false),
                 value: UnsafeCell::new(t),
             }
         }
 
+        /// Locks it, spinning (then yielding) while somebody else holds it.
         #[inline]
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        pub fn lock(&self) -> MutexGuard<'_, T> {
             if self
                 .locked
                 .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
