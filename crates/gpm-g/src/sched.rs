@@ -55,8 +55,10 @@ pub trait Poll: Debug + Send + Sync + 'static {
 
     /// Collects readiness and pushes the goroutines it wakes onto `out` (their waits are
     /// over; readying them is the caller's job). Waits up to `timeout` for the first event:
-    /// `Some(ZERO)` does not block, `None` waits until an event or [`Poll::wake`]. Only one
-    /// thread blocks in it at a time; a concurrent call returns at once with nothing.
+    /// `Some(ZERO)` does not block, `None` waits until an event or [`Poll::wake`]. One
+    /// thread polls at a time: a non-blocking call that finds another one under way returns
+    /// at once with nothing, a blocking one waits for it to finish (the runtime has only
+    /// one blocking caller, its sleeper M, and the others never block in here).
     fn poll(&self, timeout: Option<Duration>, out: &mut Vec<GRef>);
 
     /// Makes the current or next blocking [`Poll::poll`] return early (Go's `netpollBreak`).
