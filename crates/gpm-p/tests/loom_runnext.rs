@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use gpm_g::{Entry, GId, GRef, Sched, TimerAction, G};
-use gpm_p::{AllP, Next};
+use gpm_p::{AllP, Next, PRef, PShared};
 use loom::cell::UnsafeCell;
 use loom::thread;
 
@@ -65,20 +65,46 @@ fn read(bodies: &[Arc<Body>], g: &GRef) -> u64 {
     b.0.with(|v| unsafe { *v })
 }
 
-/// The holder pushes two Gs into `runnext` (the second displaces the first to the local
-/// queue, unless the thief took it) while the thief steals with `take_runnext`.
-#[test]
-fn runnext_fill_and_displace_race_a_thief() {
-    loom::model(|| {
+/// What each model starts from: two Ps (the holder's, and the thief's on another M), the
+/// holder's shared half as the thief sees it, and two Gs with their bodies.
+struct Model {
+    /// Owns the Ps: it must outlive the handles (each model keeps `m` to its end).
+    _all: AllP,
+    holder: PRef,
+    thief: PRef,
+    victim: Arc<PShared>,
+    g1: GRef,
+    g2: GRef,
+    bodies: Arc<Vec<Arc<Body>>>,
+}
+
+impl Model {
+    fn new() -> Model {
         let all = AllP::new(2);
         // SAFETY: the initial, only handles.
         let (holder, thief) = unsafe { (all.handle(0), all.handle(1)) };
         let victim = holder.shared().clone();
         let (g1, b1) = g(1);
         let (g2, b2) = g(2);
-        let bodies = Arc::new(vec![b1, b2]);
+        Model {
+            _all: all,
+            holder,
+            thief,
+            victim,
+            g1,
+            g2,
+            bodies: Arc::new(vec![b1, b2]),
+        }
+    }
+}
 
-        let bs = bodies.clone();
+/// The holder pushes two Gs into `runnext` (the second displaces the first to the local
+/// queue, unless the thief took it) while the thief steals with `take_runnext`.
+#[test]
+fn runnext_fill_and_displace_race_a_thief() {
+    loom::model(|| {
+        let m = Model::new();
+        let (thief, victim, bs) = (m.thief, m.victim, m.bodies.clone());
         let t = thread::spawn(move || {
             let mut got: Vec<u64> = Vec::new();
             if let Some(g) = victim.steal_into(&thief, true) {
@@ -88,11 +114,16 @@ fn runnext_fill_and_displace_race_a_thief() {
             got
         });
 
-        fill(&bodies[0], 1);
-        holder.push_next(g1);
-        fill(&bodies[1], 2);
-        holder.push_next(g2);
-        let mut seen: Vec<u64> = holder.drain().iter().map(|g| read(&bodies, g)).collect();
+        fill(&m.bodies[0], 1);
+        m.holder.push_next(m.g1);
+        fill(&m.bodies[1], 2);
+        m.holder.push_next(m.g2);
+        let mut seen: Vec<u64> = m
+            .holder
+            .drain()
+            .iter()
+            .map(|g| read(&m.bodies, g))
+            .collect();
         seen.extend(t.join().unwrap());
         seen.sort_unstable();
         assert_eq!(seen, [1, 2], "every G comes out exactly once");
@@ -104,15 +135,8 @@ fn runnext_fill_and_displace_race_a_thief() {
 #[test]
 fn runnext_take_races_a_thief() {
     loom::model(|| {
-        let all = AllP::new(2);
-        // SAFETY: the initial, only handles.
-        let (holder, thief) = unsafe { (all.handle(0), all.handle(1)) };
-        let victim = holder.shared().clone();
-        let (g1, b1) = g(1);
-        let (g2, b2) = g(2);
-        let bodies = Arc::new(vec![b1, b2]);
-
-        let bs = bodies.clone();
+        let m = Model::new();
+        let (thief, victim, bs) = (m.thief, m.victim, m.bodies.clone());
         let t = thread::spawn(move || {
             victim
                 .steal_into(&thief, true)
@@ -121,21 +145,21 @@ fn runnext_take_races_a_thief() {
                 .collect::<Vec<u64>>()
         });
 
-        fill(&bodies[0], 1);
-        holder.push_next(g1);
+        fill(&m.bodies[0], 1);
+        m.holder.push_next(m.g1);
         let mut seen: Vec<u64> = Vec::new();
-        if let Some((g, next)) = holder.next() {
+        if let Some((g, next)) = m.holder.next() {
             assert_eq!(
                 next,
                 Next::Inherit,
                 "a G from runnext inherits the time slice"
             );
-            seen.push(read(&bodies, &g));
+            seen.push(read(&m.bodies, &g));
         }
         let ran = seen.clone();
-        fill(&bodies[1], 2);
-        holder.push_next(g2);
-        seen.extend(holder.drain().iter().map(|g| read(&bodies, g)));
+        fill(&m.bodies[1], 2);
+        m.holder.push_next(m.g2);
+        seen.extend(m.holder.drain().iter().map(|g| read(&m.bodies, g)));
         let drained = seen.clone();
         let stolen = t.join().unwrap();
         seen.extend(stolen.iter().copied());
