@@ -89,7 +89,8 @@ impl Wait {
         Ok(())
     }
 
-    /// Makes the current or next [`Wait::wait`] return.
+    /// Makes the current or next blocking [`Wait::wait`] return (a non-blocking poll
+    /// leaves the wake-up for it).
     pub(crate) fn wake(&self) {
         if self.notified.swap(true, Ordering::AcqRel) {
             return;
@@ -249,6 +250,7 @@ mod tests {
                 let _ = tx.send(());
             });
             if rx.recv_timeout(LOST).is_err() {
+                // Abort, not panic: the scope would wait forever for the blocked thread.
                 eprintln!("{what}");
                 std::process::abort();
             }
