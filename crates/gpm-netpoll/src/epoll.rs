@@ -241,28 +241,28 @@ mod tests {
     /// (a failure bound only: a passing run never waits for it).
     const LOST: Duration = Duration::from_secs(30);
 
+    /// A poller and its wait side, leaked so that a wait that hangs can be left behind on
+    /// its thread while the test fails (as `gpm`'s tests' `within` does).
+    fn leaked_wait() -> &'static Wait {
+        let poller: &'static Poller = Box::leak(Box::new(Poller::new().unwrap()));
+        Box::leak(Box::new(Wait::new(poller).unwrap()))
+    }
+
     /// Runs a blocking `wait` on another thread and fails if it does not return.
-    fn blocking_wait_returns(w: &Wait, what: &str) {
-        std::thread::scope(|s| {
-            let (tx, rx) = mpsc::channel();
-            s.spawn(move || {
-                w.wait(None, |_| panic!("no fd is registered"));
-                let _ = tx.send(());
-            });
-            if rx.recv_timeout(LOST).is_err() {
-                // Abort, not panic: the scope would wait forever for the blocked thread.
-                eprintln!("{what}");
-                std::process::abort();
-            }
+    fn blocking_wait_returns(w: &'static Wait, what: &str) {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            w.wait(None, |_| panic!("no fd is registered"));
+            let _ = tx.send(());
         });
+        assert!(rx.recv_timeout(LOST).is_ok(), "{what}");
     }
 
     #[test]
     fn a_wake_ends_the_next_blocking_wait() {
-        let poller = Poller::new().unwrap();
-        let w = Wait::new(&poller).unwrap();
+        let w = leaked_wait();
         w.wake();
-        blocking_wait_returns(&w, "a blocking wait missed a wake-up made before it");
+        blocking_wait_returns(w, "a blocking wait missed a wake-up made before it");
         assert!(!w.notified.load(std::sync::atomic::Ordering::Relaxed));
     }
 
@@ -271,13 +271,9 @@ mod tests {
         // The sleeper M is nudged (a new timer, shutdown) while another M's non-blocking
         // poll holds the buffer: the poll sees the eventfd's edge but must not consume the
         // wake-up, or the sleeper then blocks past its timer.
-        let poller = Poller::new().unwrap();
-        let w = Wait::new(&poller).unwrap();
+        let w = leaked_wait();
         w.wake();
         w.wait(Some(Duration::ZERO), |_| panic!("no fd is registered"));
-        blocking_wait_returns(
-            &w,
-            "a poll consumed the wake-up meant for the blocking wait",
-        );
+        blocking_wait_returns(w, "a poll consumed the wake-up meant for the blocking wait");
     }
 }
