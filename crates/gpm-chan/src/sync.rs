@@ -170,7 +170,6 @@ pub(crate) use spin::{Mutex, MutexGuard};
 ///
 /// Under loom the channels use loom's mutex, and this lock is model-checked on its own
 /// (`tests/loom_spin.rs`, through `gpm_chan::loom_spin`): its flag is then a loom atomic.
-#[cfg_attr(loom, allow(dead_code))]
 pub(crate) mod spin {
     use std::cell::UnsafeCell;
     use std::ops::{Deref, DerefMut};
