@@ -136,7 +136,12 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
             } else {
                 match g.state.commit_park() {
                     Commit::Parked => Ran::Parked,
-                    Commit::Requeue => Ran::Requeue,
+                    Commit::Requeue => {
+                        // A ready came before the commit. Its waker could not tell this
+                        // from one before the park and left it untraced; the M records it.
+                        crate::trace::ready(g.id().0);
+                        Ran::Requeue
+                    }
                 }
             }
         }

@@ -86,10 +86,11 @@ pub fn shutting_down() -> bool {
 /// goroutine sleeps until somebody calls [`ready`] on it.
 ///
 /// If a `ready` reached this goroutine before it parked, `after` still runs (on the
-/// goroutine's stack) and `park` returns at once. Such an early ready may be a stale one left
-/// over from an earlier wait (a timer that fired late, say), so `park` can return without
-/// the event the caller waits for: callers re-check their condition in a loop, as with
-/// `std::thread::park`.
+/// goroutine's stack) and `park` returns at once; one that lands while the goroutine is
+/// switching out or `after` runs makes the scheduler run it again soon instead. Such an
+/// early ready may be a stale one left over from an earlier wait (a timer that fired late,
+/// say), so `park` can return without the event the caller waits for: callers re-check
+/// their condition in a loop, as with `std::thread::park`.
 ///
 /// # Panics
 /// Outside a goroutine.
@@ -100,7 +101,7 @@ pub fn park<F: FnOnce(&GRef) -> bool>(after: F) {
     // SAFETY: as in `current`; the reference is not used after the switch below except
     // through `g`, which stays valid because the G cannot finish while it is parked here.
     let g: &G = unsafe { &*p };
-    if g.killed.load(Ordering::Acquire) || !g.state.begin_park() {
+    if g.killed.load(Ordering::Acquire) || g.state.take_token() {
         // Shutdown unwinding, or a ready that came first: do not switch.
         // SAFETY: as in `current`.
         let r = unsafe { clone_ref(p) };
@@ -175,11 +176,7 @@ fn ready_how(g: &GRef) -> bool {
             crate::trace::ready(g.id().0);
             true
         }
-        // Its M requeues it: the trace still shows who made it runnable.
-        Readied::WhileParking => {
-            crate::trace::ready(g.id().0);
-            false
-        }
+        // Its M requeues it (and traces the ready), or its next park returns at once.
         Readied::Early | Readied::Nothing => false,
     }
 }

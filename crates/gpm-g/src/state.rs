@@ -3,31 +3,35 @@
 //! One byte holds where a G is in its life plus a `NOTIFIED` bit:
 //!
 //! ```text
-//!            pick from a run queue                   park(after): G side
-//!  RUNNABLE ───────────────────────▶ RUNNING ─────────────────────────────▶ PARKING
-//!     ▲  ▲                            │   ▲                                    │
-//!     │  └────── yield ───────────────┘   └── token consumed: park returns ────┤ (NOTIFIED set
-//!     │                                        without switching               │  while RUNNING)
-//!     │                                                                        │ after() ran on
-//!     │        ready(): the one waker that wins the CAS enqueues the G         │ the scheduler
-//!     └──────────────────────────────────── PARKED ◀──────────────────────────┘ side, true
+//!            pick from a run queue            park(after): switch out, run after() on the
+//!  RUNNABLE ───────────────────────▶ RUNNING  scheduler side, then commit  RUNNING → PARKED
+//!     ▲  ▲                            │   │                                    │
+//!     │  └────── yield ───────────────┘   └─ NOTIFIED set (a ready came before  │
+//!     │                                      the commit): requeued, or the next │
+//!     │                                      park returns without switching     │
+//!     │        ready(): the one waker that wins the CAS enqueues the G         │
+//!     └──────────────────────────────────── PARKED ◀──────────────────────────┘
 //! ```
 //!
 //! The rules, which the loom model in `tests/loom_state.rs` checks:
 //!
-//! 1. `park(after)` first moves `RUNNING → PARKING` on the G's own stack, switches to the
-//!    scheduler, and only there runs `after` (Go's `gopark`/`unlockf`). A waker can learn of
-//!    the G only through what `after` publishes, so it can never resume a G that is still
-//!    running on its stack.
+//! 1. `park(after)` switches to the scheduler with the G still `RUNNING`, and only there runs
+//!    `after` (Go's `gopark`/`unlockf`), then commits `RUNNING → PARKED` with one CAS. A
+//!    waker can learn of the G only through what `after` publishes, and the G is `PARKED`
+//!    only once it has left its stack, so no waker can resume a G that still runs on it.
 //! 2. `ready` is a CAS loop. `PARKED → RUNNABLE` makes the caller responsible for enqueueing
-//!    the G, exactly once. On `PARKING` (the scheduler is still inside `after`) or `RUNNING`
-//!    (a waker that got ahead of the park) it sets `NOTIFIED` instead: the scheduler sees the
-//!    bit when it tries `PARKING → PARKED` and enqueues the G itself, and a G that finds the
-//!    bit at `RUNNING → PARKING` consumes it and does not switch at all. A second `ready`
-//!    finds `RUNNABLE` or the bit already set and does nothing. So a ready is never lost and
-//!    never doubled.
+//!    the G, exactly once. On `RUNNING` (the G has not committed its park yet, or has not
+//!    even begun it) it sets `NOTIFIED` instead. The commit then fails and the scheduler
+//!    enqueues the G itself; a G that sees the bit before it switches out consumes it and
+//!    does not switch at all. A second `ready` finds `RUNNABLE` or the bit already set and
+//!    does nothing. So a ready is never lost and never doubled.
 //! 3. Only the scheduler that runs the G writes its base state; wakers only CAS
-//!    `PARKED → RUNNABLE` or set `NOTIFIED`.
+//!    `PARKED → RUNNABLE` or set `NOTIFIED`. So `RUNNING | NOTIFIED` is left only by the G's
+//!    own M, which is why consuming the bit is a plain store.
+//!
+//! Rejected: an intermediate `PARKING` state, set with a CAS on the G's stack before the
+//! switch (this crate's first design). It told a ready during the hook from one before the
+//! park, which nothing needs, for one more read-modify-write on every park.
 //!
 //! Orderings: every transition a waker takes part in is `AcqRel`, so what the G wrote
 //! before parking (and what `after` published) happens-before whatever runs it next.
@@ -39,13 +43,11 @@ const BASE: u8 = 0x0f;
 pub const RUNNABLE: u8 = 0;
 /// Running on an M.
 pub const RUNNING: u8 = 1;
-/// Switched out by `park`; the scheduler side is running the G's `after` hook.
-pub const PARKING: u8 = 2;
 /// Parked: only a `ready` can make it runnable again.
-pub const PARKED: u8 = 3;
+pub const PARKED: u8 = 2;
 /// Finished, or unwound at runtime shutdown.
-pub const DEAD: u8 = 4;
-/// A `ready` arrived while the G was `RUNNING` or `PARKING`.
+pub const DEAD: u8 = 3;
+/// A `ready` arrived while the G was `RUNNING` (before its park was committed).
 pub const NOTIFIED: u8 = 0x10;
 
 /// What a [`State::ready_how`] did.
@@ -53,9 +55,8 @@ pub const NOTIFIED: u8 = 0x10;
 pub enum Readied {
     /// The G was parked: the caller must enqueue it.
     Enqueue,
-    /// The G had switched out and was committing its park: its M requeues it.
-    WhileParking,
-    /// The G had not parked yet: its next park returns at once.
+    /// The G had not committed a park: its M requeues it when the commit fails, or its
+    /// next park returns at once.
     Early,
     /// The G was runnable, finished, or already notified.
     Nothing,
@@ -108,33 +109,31 @@ impl GState {
         self.set_base(RUNNABLE);
     }
 
-    /// G side, before switching out in `park`. Returns `true` if the G must switch out,
-    /// `false` if it consumed a `NOTIFIED` token and `park` should return at once.
+    /// G side, before switching out in `park`: consumes a pending `NOTIFIED` token.
+    /// Returns `true` if there was one (`park` then returns at once), `false` if the G must
+    /// switch out. Reads only, when there is none: a ready that lands after this load sets
+    /// the bit, which [`GState::commit_park`] finds.
     #[inline]
-    pub fn begin_park(&self) -> bool {
-        loop {
-            let cur = self.0.load(Ordering::Acquire);
-            debug_assert_eq!(cur & BASE, RUNNING, "begin_park on a G that is not running");
-            let (next, switch) = if cur & NOTIFIED != 0 {
-                (RUNNING, false)
-            } else {
-                (PARKING, true)
-            };
-            if self.cas(cur, next) {
-                return switch;
-            }
+    pub fn take_token(&self) -> bool {
+        let cur = self.0.load(Ordering::Acquire);
+        debug_assert_eq!(cur & BASE, RUNNING, "park on a G that is not running");
+        if cur & NOTIFIED == 0 {
+            return false;
         }
+        // Rule 3: no waker writes `RUNNING | NOTIFIED`, so a store cannot lose anything.
+        self.0.store(RUNNING, Ordering::Release);
+        true
     }
 
     /// Scheduler: the park hook returned `true`. Commits the park unless a ready came
-    /// in meanwhile.
+    /// in first.
     #[inline]
     pub fn commit_park(&self) -> Commit {
-        if self.cas(PARKING, PARKED) {
+        if self.cas(RUNNING, PARKED) {
             Commit::Parked
         } else {
-            // The only other value is PARKING|NOTIFIED: the waker left the enqueue to us.
-            debug_assert_eq!(self.load(), PARKING | NOTIFIED);
+            // The only other value is RUNNING|NOTIFIED: the waker left the enqueue to us.
+            debug_assert_eq!(self.load(), RUNNING | NOTIFIED);
             self.0.store(RUNNABLE, Ordering::Release);
             Commit::Requeue
         }
@@ -161,7 +160,6 @@ impl GState {
             let cur = self.0.load(Ordering::Acquire);
             let (next, how) = match cur {
                 PARKED => (RUNNABLE, Readied::Enqueue),
-                PARKING => (cur | NOTIFIED, Readied::WhileParking),
                 RUNNING => (cur | NOTIFIED, Readied::Early),
                 // Runnable, dead, or already notified: nothing to do.
                 _ => return Readied::Nothing,

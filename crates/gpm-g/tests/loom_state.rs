@@ -16,10 +16,11 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     gpm_g::loom_model::check(3, f);
 }
 
-/// What the G + its M do: begin the park on the G's stack, run the hook (which publishes
-/// the G) on the scheduler side, commit. Returns how many times the scheduler enqueued it.
+/// What the G + its M do: look for a token on the G's stack, switch out (nothing to model),
+/// run the hook (which publishes the G) on the scheduler side, commit. Returns how many
+/// times the scheduler enqueued it, and whether park returned without switching.
 fn park_side(st: &GState, publish: &AtomicBool) -> (usize, bool) {
-    if !st.begin_park() {
+    if st.take_token() {
         // A ready got here first: park returns at once (the hook still runs).
         publish.store(true, Ordering::Release);
         return (0, true);
@@ -84,7 +85,8 @@ fn ready_after_publish_is_never_lost_or_doubled() {
 #[test]
 fn ready_racing_the_whole_park_is_never_lost_or_doubled() {
     // A waker that does not wait for the publish: its ready may land while the G is still
-    // RUNNING (token), while the hook runs (PARKING), or after the park (PARKED).
+    // RUNNING before the token check (consumed there), between the check and the commit
+    // (the M requeues the G), or after the park (PARKED).
     model(|| {
         let r = Race::new();
         let waker = r.waker(false);
@@ -124,7 +126,7 @@ fn cancelled_park_satisfies_a_concurrent_ready() {
     model(|| {
         let r = Race::new();
         let waker = r.waker(false);
-        if r.st.begin_park() {
+        if !r.st.take_token() {
             r.st.cancel_park();
         }
         waker.join().unwrap();
