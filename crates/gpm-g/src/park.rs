@@ -173,7 +173,11 @@ fn ready_onto(g: &GRef, next: bool) {
 fn ready_how(g: &GRef) -> bool {
     match g.state.ready_how() {
         Readied::Enqueue => {
-            crate::trace::ready(g.id().0);
+            // Guarded here so that the id, off the record's hot lines, is read only when
+            // tracing.
+            if crate::trace::on() {
+                crate::trace::ready(g.id().0);
+            }
             true
         }
         // Its M requeues it (and traces the ready), or its next park returns at once.
