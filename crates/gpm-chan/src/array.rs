@@ -145,7 +145,10 @@ impl<T> Array<T> {
                             stamp: tail + 1,
                         })
                     }
-                    Err(t) => tail = t,
+                    Err(t) => {
+                        tail = t;
+                        backoff.spin();
+                    }
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // The slot still holds the message of the previous lap: full, unless a
@@ -218,7 +221,10 @@ impl<T> Array<T> {
                             None => head = self.head.load(Ordering::Relaxed),
                         }
                     }
-                    Err(h) => head = h,
+                    Err(h) => {
+                        head = h;
+                        backoff.spin();
+                    }
                 }
             } else if stamp == head {
                 fence(Ordering::SeqCst);

@@ -60,18 +60,33 @@ mod imp {
     }
 
     /// Exponential spinning for the short windows in which another thread is between two
-    /// steps of a protocol (a message slot claimed but not yet written).
+    /// steps of a protocol (a message slot claimed but not yet written), and after a lost
+    /// compare-exchange (crossbeam's `Backoff`, whose limit this shares).
     pub(crate) struct Backoff(u32);
+
+    /// Doublings of the spin before `snooze` yields and `spin` stops growing.
+    const SPIN_LIMIT: u32 = 6;
 
     impl Backoff {
         pub(crate) fn new() -> Self {
             Backoff(0)
         }
+        /// After losing a compare-exchange to another thread: spins a little longer each
+        /// time (never yields, since the winner is running and done in a moment), so that
+        /// contending threads stop taking the cache line from each other at every retry.
+        pub(crate) fn spin(&mut self) {
+            for _ in 0..(1u32 << self.0.min(SPIN_LIMIT)) {
+                std::hint::spin_loop();
+            }
+            if self.0 <= SPIN_LIMIT {
+                self.0 += 1;
+            }
+        }
         /// Spins a little longer each time; after a few rounds yields instead (the
         /// goroutine to its P's queue inside the runtime, the thread outside it), since
         /// the other party may be switched out.
         pub(crate) fn snooze(&mut self) {
-            if self.0 < 6 {
+            if self.0 < SPIN_LIMIT {
                 for _ in 0..(1u32 << self.0) {
                     std::hint::spin_loop();
                 }
@@ -139,6 +154,9 @@ mod imp {
             Backoff
         }
         pub(crate) fn snooze(&mut self) {
+            loom::thread::yield_now();
+        }
+        pub(crate) fn spin(&mut self) {
             loom::thread::yield_now();
         }
     }
