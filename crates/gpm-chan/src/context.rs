@@ -236,6 +236,12 @@ impl Context {
 
     /// The owner sleeps until the operation is finished, or until `deadline`, when it
     /// aborts (unless it was claimed meanwhile: then it waits for the claimer to finish).
+    ///
+    /// Always inlined, with the goroutine path below it and `gpm_g::park`, so that a blocked
+    /// channel operation switches out from the frame of the `send`/`recv`/`select!` that
+    /// called it (see `gpm_g::park` for what a call level costs there). The thread-local
+    /// pool is touched only by `acquire` and `release`, which are never inlined.
+    #[inline(always)]
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Selected {
         if self.0.by_g.get() {
             self.wait_goroutine(deadline)
@@ -244,6 +250,7 @@ impl Context {
         }
     }
 
+    #[inline(always)]
     fn wait_goroutine(&self, deadline: Option<Instant>) -> Selected {
         // If the goroutine is unwound while parked here (its runtime shut down), withdraw
         // the operation, so that no peer hands a message to, or spends a wakeup on, a
@@ -260,6 +267,7 @@ impl Context {
         sel
     }
 
+    #[inline(always)]
     fn wait_goroutine_loop(&self, deadline: Option<Instant>) -> Selected {
         let mut timer_armed = false;
         loop {
