@@ -51,7 +51,79 @@ impl Entry {
 /// The waiting operations of one side of a channel.
 #[derive(Default)]
 pub(crate) struct Waiters {
-    entries: VecDeque<Entry>,
+    entries: Entries<Entry>,
+}
+
+/// A FIFO of entries whose first one is stored inline, in the channel itself: a rendezvous
+/// channel rarely has more than one waiter per side, and a heap buffer for it would be one
+/// more cache line for the goroutine that registers and for the peer that claims (each
+/// missed on every hop of a daisy chain such as the prime sieve, where thousands of
+/// channels take turns). Invariant: `rest` is empty while `first` is.
+struct Entries<E> {
+    first: Option<E>,
+    rest: VecDeque<E>,
+}
+
+impl<E> Default for Entries<E> {
+    fn default() -> Self {
+        Entries {
+            first: None,
+            rest: VecDeque::new(),
+        }
+    }
+}
+
+impl<E> Entries<E> {
+    #[inline]
+    fn push_back(&mut self, e: E) {
+        if self.first.is_none() {
+            self.first = Some(e);
+        } else {
+            self.rest.push_back(e);
+        }
+    }
+
+    #[inline]
+    fn front(&self) -> Option<&E> {
+        self.first.as_ref()
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<E> {
+        let e = self.first.take();
+        if !self.rest.is_empty() {
+            self.first = self.rest.pop_front();
+        }
+        e
+    }
+
+    fn get(&self, i: usize) -> Option<&E> {
+        match i {
+            0 => self.first.as_ref(),
+            _ => self.rest.get(i - 1),
+        }
+    }
+
+    fn remove(&mut self, i: usize) -> Option<E> {
+        match i {
+            0 => self.pop_front(),
+            _ => self.rest.remove(i - 1),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &E> {
+        self.first.iter().chain(self.rest.iter())
+    }
+
+    /// Removes every entry, first to last.
+    fn drain(&mut self) -> impl Iterator<Item = E> + '_ {
+        self.first.take().into_iter().chain(self.rest.drain(..))
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
 }
 
 impl Waiters {
@@ -130,10 +202,7 @@ impl Waiters {
     /// Claims every waiting entry and removes all; returns the claimed ones, for the caller
     /// to finish (after releasing its lock).
     pub(crate) fn take_all(&mut self) -> Vec<Entry> {
-        self.entries
-            .drain(..)
-            .filter(|e| e.cx.try_claim())
-            .collect()
+        self.entries.drain().filter(|e| e.cx.try_claim()).collect()
     }
 
     #[inline]
@@ -238,5 +307,43 @@ impl WaitQueue {
         for e in all {
             e.cx.finish(crate::context::DISCONNECT);
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Entries;
+
+    fn contents(q: &Entries<u32>) -> Vec<u32> {
+        q.iter().copied().collect()
+    }
+
+    #[test]
+    fn entries_keep_fifo_order_across_the_inline_slot() {
+        let mut q = Entries::default();
+        assert!(q.is_empty());
+        assert_eq!(q.front(), None);
+        for i in 0..5 {
+            q.push_back(i);
+        }
+        assert_eq!(contents(&q), [0, 1, 2, 3, 4]);
+        assert_eq!(q.get(0), Some(&0));
+        assert_eq!(q.get(3), Some(&3));
+        assert_eq!(q.get(5), None);
+        // Removing from the middle, then the front: the next one moves inline.
+        assert_eq!(q.remove(2), Some(2));
+        assert_eq!(q.remove(0), Some(0));
+        assert_eq!(q.front(), Some(&1));
+        assert_eq!(contents(&q), [1, 3, 4]);
+        assert_eq!(q.pop_front(), Some(1));
+        q.push_back(5);
+        assert_eq!(contents(&q), [3, 4, 5]);
+        assert_eq!(q.drain().collect::<Vec<_>>(), [3, 4, 5]);
+        assert!(q.is_empty());
+        assert_eq!(q.pop_front(), None);
+        // Emptied, the inline slot takes the next push again.
+        q.push_back(6);
+        assert_eq!(q.remove(0), Some(6));
+        assert!(q.is_empty() && q.rest.is_empty());
     }
 }
