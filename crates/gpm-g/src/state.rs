@@ -28,6 +28,26 @@
 //! 3. Only the scheduler that runs the G writes its base state; wakers only CAS
 //!    `PARKED → RUNNABLE` or set `NOTIFIED`. So `RUNNING | NOTIFIED` is left only by the G's
 //!    own M, which is why consuming the bit is a plain store.
+//! 4. A waker that finds nothing to do (the bit already set, or the G runnable) relies on the
+//!    G seeing the condition the waker published just before (a channel operation's
+//!    outcome, say) when it next looks. That is a store-buffering pair: the waker writes the
+//!    condition and reads the state; the G writes the state (consuming the bit, or starting
+//!    to run) and reads the condition. Acquire and release let both reads miss, and then the
+//!    G parks again with its wake-up spent: a producer of the MPMC benchmark stayed parked
+//!    for good this way, next to a consumer waiting for it, once `park` was inlined into the
+//!    channels. So both sides fence (`SeqCst`) on those paths only: the waker before it
+//!    re-reads a state that needs nothing, the G after it consumes the bit (in `take_token`,
+//!    or in `start` when the bit came with it from a requeue or a yield). The G never runs
+//!    again without passing such a fence after a waker could have passed it over: a
+//!    requeued park keeps the bit until `start`, and a yield sets it (a ready may have found
+//!    the G runnable and left it alone while it still had a wait open, as a `select!` does
+//!    while it registers on its channels). The common paths (`PARKED → RUNNABLE`,
+//!    `RUNNING → RUNNING | NOTIFIED`, a start without the bit) stay fence-free.
+//!
+//! Rejected for rule 4: making every state write of the G a read-modify-write (Go's
+//! `casgstatus`), so that a waker's write always synchronizes with the G's next one. That
+//! puts a locked instruction on every switch into a G (`start`), where the fences above
+//! cost only on the rare paths.
 //!
 //! Rejected: an intermediate `PARKING` state, set with a CAS on the G's stack before the
 //! switch (this crate's first design). It told a ready during the hook from one before the
@@ -36,7 +56,7 @@
 //! Orderings: every transition a waker takes part in is `AcqRel`, so what the G wrote
 //! before parking (and what `after` published) happens-before whatever runs it next.
 
-use crate::sync::{AtomicU8, Ordering};
+use crate::sync::{fence, AtomicU8, Ordering};
 
 const BASE: u8 = 0x0f;
 /// In a run queue (or about to be put in one) and not running.
@@ -93,20 +113,27 @@ impl GState {
         self.0.load(Ordering::Acquire)
     }
 
-    /// Scheduler: a runnable G was taken from a queue and is about to run. A `NOTIFIED`
-    /// bit kept across a yield stays set. A plain load and store: no waker writes the state
-    /// of a `RUNNABLE` G (`ready` leaves it alone), so nothing can change it in between.
+    /// Scheduler: a runnable G was taken from a queue and is about to run. A plain load
+    /// and store: no waker writes the state of a `RUNNABLE` G (`ready` leaves it alone), so
+    /// nothing can change it in between. A `NOTIFIED` bit (from a requeued park, or a
+    /// yield) is consumed here, with rule 4's fence: the G re-checks whatever it waits for
+    /// once it runs, and sees what a waker that passed it over had published.
     #[inline]
     pub fn start(&self) {
         let cur = self.0.load(Ordering::Acquire);
         debug_assert_eq!(cur & BASE, RUNNABLE, "start on a G that is not runnable");
-        self.0.store((cur & !BASE) | RUNNING, Ordering::Release);
+        self.0.store(RUNNING, Ordering::Release);
+        if cur & NOTIFIED != 0 {
+            fence(Ordering::SeqCst);
+        }
     }
 
-    /// Scheduler: the G yielded and goes back to a run queue.
+    /// Scheduler: the G yielded and goes back to a run queue. It may still have a wait
+    /// open (a `select!` yields while it registers), and a ready that finds it runnable does
+    /// nothing: the bit makes its next `start` fence (rule 4).
     #[inline]
     pub fn yielded(&self) {
-        self.set_base(RUNNABLE);
+        self.set_base(RUNNABLE | NOTIFIED);
     }
 
     /// G side, before switching out in `park`: consumes a pending `NOTIFIED` token.
@@ -122,6 +149,9 @@ impl GState {
         }
         // Rule 3: no waker writes `RUNNING | NOTIFIED`, so a store cannot lose anything.
         self.0.store(RUNNING, Ordering::Release);
+        // Rule 4: the caller re-checks its condition next; a waker that found the bit set
+        // and did nothing published that condition before its own fence.
+        fence(Ordering::SeqCst);
         true
     }
 
@@ -133,8 +163,10 @@ impl GState {
             Commit::Parked
         } else {
             // The only other value is RUNNING|NOTIFIED: the waker left the enqueue to us.
+            // The bit stays until `start`, for rule 4: that waker's may have been a late one
+            // from an earlier wait, and the real one can find the G runnable meanwhile.
             debug_assert_eq!(self.load(), RUNNING | NOTIFIED);
-            self.0.store(RUNNABLE, Ordering::Release);
+            self.0.store(RUNNABLE | NOTIFIED, Ordering::Release);
             Commit::Requeue
         }
     }
@@ -156,12 +188,19 @@ impl GState {
     /// [`State::ready`], telling the cases apart (for the trace).
     #[inline]
     pub fn ready_how(&self) -> Readied {
+        let mut fenced = false;
         loop {
             let cur = self.0.load(Ordering::Acquire);
             let (next, how) = match cur {
                 PARKED => (RUNNABLE, Readied::Enqueue),
                 RUNNING => (cur | NOTIFIED, Readied::Early),
-                // Runnable, dead, or already notified: nothing to do.
+                // Runnable, dead, or already notified: nothing to do, if that still holds
+                // after rule 4's fence (which orders what our caller published before it).
+                _ if !fenced => {
+                    fence(Ordering::SeqCst);
+                    fenced = true;
+                    continue;
+                }
                 _ => return Readied::Nothing,
             };
             if self.cas(cur, next) {

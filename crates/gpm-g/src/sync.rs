@@ -5,9 +5,9 @@
 //! which add what only they need (a condition variable, parking, cells).
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU8, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU8, Ordering};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicU8, Ordering};
 
 #[cfg(not(loom))]
 mod imp {

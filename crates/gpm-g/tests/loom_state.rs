@@ -7,7 +7,7 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-g --test loom_state --release`
 #![cfg(loom)]
 
-use gpm_g::state::{Commit, GState, RUNNABLE, RUNNING};
+use gpm_g::state::{Commit, GState, NOTIFIED, RUNNABLE, RUNNING};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -29,6 +29,16 @@ fn park_side(st: &GState, publish: &AtomicBool) -> (usize, bool) {
     match st.commit_park() {
         Commit::Parked => (0, false),
         Commit::Requeue => (1, false),
+    }
+}
+
+/// The state of a G that a waker enqueued (`by_sched == 0`) or its M requeued: a requeue
+/// keeps the bit for `start`, which fences on it (rule 4 of `gpm_g::state`).
+fn runnable_after(by_sched: usize) -> u8 {
+    if by_sched == 1 {
+        RUNNABLE | NOTIFIED
+    } else {
+        RUNNABLE
     }
 }
 
@@ -78,7 +88,7 @@ fn ready_after_publish_is_never_lost_or_doubled() {
         waker.join().unwrap();
         assert!(!returned_early, "no ready can precede the publish");
         assert_eq!(r.enqueued() + by_sched, 1, "enqueued exactly once");
-        assert_eq!(r.st.load(), RUNNABLE);
+        assert_eq!(r.st.load(), runnable_after(by_sched));
     });
 }
 
@@ -98,7 +108,7 @@ fn ready_racing_the_whole_park_is_never_lost_or_doubled() {
         if returned_early {
             assert_eq!(s, RUNNING, "token consumed, G still running");
         } else {
-            assert_eq!(s, RUNNABLE);
+            assert_eq!(s, runnable_after(by_sched));
         }
     });
 }
@@ -132,5 +142,127 @@ fn cancelled_park_satisfies_a_concurrent_ready() {
         waker.join().unwrap();
         // The G runs again either way; the ready never enqueues a second copy.
         assert_eq!(r.enqueued(), 0);
+    });
+}
+
+/// One G's wait as every park user writes it: check the condition, park (the token check,
+/// then the hook's re-check on the scheduler side, then the commit), and around again
+/// after an early return or a requeue. Returns true if it ended parked.
+fn wait_for(st: &GState, done: &AtomicBool) -> bool {
+    loop {
+        if done.load(Ordering::Acquire) {
+            return false;
+        }
+        if st.take_token() {
+            continue;
+        }
+        if done.load(Ordering::Acquire) {
+            st.cancel_park();
+            st.start();
+            continue;
+        }
+        match st.commit_park() {
+            Commit::Parked => return true,
+            Commit::Requeue => st.start(),
+        }
+    }
+}
+
+#[test]
+fn a_stale_token_never_hides_the_ready_it_stands_for() {
+    // A ready left over from an earlier wait (it landed after that wait had seen its
+    // condition, so it only set the token) is pending when the G begins its next wait. The
+    // waker of that wait publishes its condition, then finds the token already set and does
+    // nothing: the G, which consumes the token and re-checks, must see the condition (found
+    // by the MPMC benchmark: a producer parked for good with its wake-up spent on the token).
+    model(|| {
+        let st = Arc::new(GState::new());
+        st.start();
+        assert!(!st.ready(), "a running G is only notified");
+        let done = Arc::new(AtomicBool::new(false));
+        let enq = Arc::new(AtomicUsize::new(0));
+        let waker = {
+            let (st, done, enq) = (st.clone(), done.clone(), enq.clone());
+            thread::spawn(move || {
+                done.store(true, Ordering::Release);
+                if st.ready() {
+                    enq.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let parked = wait_for(&st, &done);
+        waker.join().unwrap();
+        if parked {
+            assert_eq!(
+                enq.load(Ordering::Relaxed),
+                1,
+                "parked with its condition met and nobody to enqueue it"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_ready_while_runnable_is_seen_by_the_next_run() {
+    // The G is back in a run queue (it yielded, or its park was requeued) with its wait still
+    // open, when its waker publishes the condition and finds it RUNNABLE: the run that
+    // follows must see the condition.
+    model(|| {
+        let st = Arc::new(GState::new());
+        st.start();
+        st.yielded();
+        let done = Arc::new(AtomicBool::new(false));
+        let enq = Arc::new(AtomicUsize::new(0));
+        let waker = {
+            let (st, done, enq) = (st.clone(), done.clone(), enq.clone());
+            thread::spawn(move || {
+                done.store(true, Ordering::Release);
+                if st.ready() {
+                    enq.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        st.start();
+        let parked = wait_for(&st, &done);
+        waker.join().unwrap();
+        if parked {
+            assert_eq!(
+                enq.load(Ordering::Relaxed),
+                1,
+                "a ready lost while runnable"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_late_ready_racing_the_real_one_never_hides_it() {
+    // The late ready of an earlier wait lands anywhere in this wait (before the token check,
+    // during the hook, so that the commit fails and the M requeues the G) while this wait's
+    // own waker publishes the condition and readies the G.
+    model(|| {
+        let st = Arc::new(GState::new());
+        st.start();
+        let done = Arc::new(AtomicBool::new(false));
+        let enq = Arc::new(AtomicUsize::new(0));
+        let spawn_waker = |publish: bool| {
+            let (st, done, enq) = (st.clone(), done.clone(), enq.clone());
+            thread::spawn(move || {
+                if publish {
+                    done.store(true, Ordering::Release);
+                }
+                if st.ready() {
+                    enq.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let late = spawn_waker(false);
+        let real = spawn_waker(true);
+        let parked = wait_for(&st, &done);
+        late.join().unwrap();
+        real.join().unwrap();
+        if parked {
+            assert_eq!(enq.load(Ordering::Relaxed), 1, "parked and never enqueued");
+        }
     });
 }
