@@ -168,6 +168,58 @@ fn wait_for(st: &GState, done: &AtomicBool) -> bool {
     }
 }
 
+/// A G waiting for a condition, with the wakers of that wait: each publishes the condition
+/// (unless it is a late ready of an earlier wait) and readies the G.
+struct Wait {
+    st: Arc<GState>,
+    done: Arc<AtomicBool>,
+    enq: Arc<AtomicUsize>,
+}
+
+impl Wait {
+    /// The G as its M leaves it: running, or back in a run queue after a yield.
+    fn new(yielded: bool) -> Wait {
+        let st = Arc::new(GState::new());
+        st.start();
+        if yielded {
+            st.yielded();
+        }
+        Wait {
+            st,
+            done: Arc::new(AtomicBool::new(false)),
+            enq: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn waker(&self, publish: bool) -> thread::JoinHandle<()> {
+        let (st, done, enq) = (self.st.clone(), self.done.clone(), self.enq.clone());
+        thread::spawn(move || {
+            if publish {
+                done.store(true, Ordering::Release);
+            }
+            if st.ready() {
+                enq.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+
+    /// Runs the G's wait while `wakers` run, then checks that a G that ended up parked was
+    /// enqueued by one of them.
+    fn check(&self, wakers: Vec<thread::JoinHandle<()>>) {
+        let parked = wait_for(&self.st, &self.done);
+        for w in wakers {
+            w.join().unwrap();
+        }
+        if parked {
+            assert_eq!(
+                self.enq.load(Ordering::Relaxed),
+                1,
+                "parked with its condition met and nobody to enqueue it"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_stale_token_never_hides_the_ready_it_stands_for() {
     // A ready left over from an earlier wait (it landed after that wait had seen its
@@ -176,62 +228,22 @@ fn a_stale_token_never_hides_the_ready_it_stands_for() {
     // nothing: the G, which consumes the token and re-checks, must see the condition (found
     // by the MPMC benchmark: a producer parked for good with its wake-up spent on the token).
     model(|| {
-        let st = Arc::new(GState::new());
-        st.start();
-        assert!(!st.ready(), "a running G is only notified");
-        let done = Arc::new(AtomicBool::new(false));
-        let enq = Arc::new(AtomicUsize::new(0));
-        let waker = {
-            let (st, done, enq) = (st.clone(), done.clone(), enq.clone());
-            thread::spawn(move || {
-                done.store(true, Ordering::Release);
-                if st.ready() {
-                    enq.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let parked = wait_for(&st, &done);
-        waker.join().unwrap();
-        if parked {
-            assert_eq!(
-                enq.load(Ordering::Relaxed),
-                1,
-                "parked with its condition met and nobody to enqueue it"
-            );
-        }
+        let w = Wait::new(false);
+        assert!(!w.st.ready(), "a running G is only notified");
+        w.check(vec![w.waker(true)]);
     });
 }
 
 #[test]
 fn a_ready_while_runnable_is_seen_by_the_next_run() {
-    // The G is back in a run queue (it yielded, or its park was requeued) with its wait still
-    // open, when its waker publishes the condition and finds it RUNNABLE: the run that
-    // follows must see the condition.
+    // The G is back in a run queue (it yielded with its wait still open, as a `select!` can
+    // while it registers) when its waker publishes the condition and finds it RUNNABLE: the
+    // run that follows must see the condition.
     model(|| {
-        let st = Arc::new(GState::new());
-        st.start();
-        st.yielded();
-        let done = Arc::new(AtomicBool::new(false));
-        let enq = Arc::new(AtomicUsize::new(0));
-        let waker = {
-            let (st, done, enq) = (st.clone(), done.clone(), enq.clone());
-            thread::spawn(move || {
-                done.store(true, Ordering::Release);
-                if st.ready() {
-                    enq.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        st.start();
-        let parked = wait_for(&st, &done);
-        waker.join().unwrap();
-        if parked {
-            assert_eq!(
-                enq.load(Ordering::Relaxed),
-                1,
-                "a ready lost while runnable"
-            );
-        }
+        let w = Wait::new(true);
+        let waker = w.waker(true);
+        w.st.start();
+        w.check(vec![waker]);
     });
 }
 
@@ -241,28 +253,7 @@ fn a_late_ready_racing_the_real_one_never_hides_it() {
     // during the hook, so that the commit fails and the M requeues the G) while this wait's
     // own waker publishes the condition and readies the G.
     model(|| {
-        let st = Arc::new(GState::new());
-        st.start();
-        let done = Arc::new(AtomicBool::new(false));
-        let enq = Arc::new(AtomicUsize::new(0));
-        let spawn_waker = |publish: bool| {
-            let (st, done, enq) = (st.clone(), done.clone(), enq.clone());
-            thread::spawn(move || {
-                if publish {
-                    done.store(true, Ordering::Release);
-                }
-                if st.ready() {
-                    enq.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let late = spawn_waker(false);
-        let real = spawn_waker(true);
-        let parked = wait_for(&st, &done);
-        late.join().unwrap();
-        real.join().unwrap();
-        if parked {
-            assert_eq!(enq.load(Ordering::Relaxed), 1, "parked and never enqueued");
-        }
+        let w = Wait::new(false);
+        w.check(vec![w.waker(false), w.waker(true)]);
     });
 }
