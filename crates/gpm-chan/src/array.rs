@@ -194,8 +194,44 @@ impl<T> Array<T> {
         }
     }
 
-    /// Takes the oldest message.
+    /// Takes the oldest message. The uncontended case (a message ready at `head`, and the
+    /// compare-exchange won) is inlined into the caller; everything else (a lost race, a hole,
+    /// an empty or disconnected channel, a sender still writing its slot) takes the loop of
+    /// `try_recv_slow`. On one P, where a producer and its consumer take turns, the call per
+    /// message was 5% of an SPSC run.
+    #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let head = self.head.load(Ordering::Relaxed);
+        let slot = &self.buffer[head & (self.mark_bit - 1)];
+        if slot.stamp.load(Ordering::Acquire) == head + 1
+            && self
+                .head
+                .compare_exchange(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+        {
+            if let Some(m) = self.take_claimed(slot, head) {
+                return Ok(m);
+            }
+        }
+        self.try_recv_slow()
+    }
+
+    /// The slot at position `head`, which this thread has just claimed by advancing `head`:
+    /// takes its message (`None` for a hole), frees the slot for the sender one lap on, and
+    /// wakes a sender waiting for room.
+    #[inline]
+    fn take_claimed(&self, slot: &Slot<T>, head: usize) -> Option<T> {
+        // SAFETY: winning the head position gives this thread the slot until the stamp is
+        // stored.
+        let msg = slot.msg.with_mut(|p| unsafe { (*p).take() });
+        slot.stamp
+            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+        self.senders.notify_one();
+        msg
+    }
+
+    #[inline(never)]
+    fn try_recv_slow(&self) -> Result<T, TryRecvError> {
         let mut backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -209,18 +245,10 @@ impl<T> Array<T> {
                     Ordering::SeqCst,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => {
-                        // SAFETY: winning the head position gives this thread the slot until
-                        // the stamp is stored.
-                        let msg = slot.msg.with_mut(|p| unsafe { (*p).take() });
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        self.senders.notify_one();
-                        match msg {
-                            Some(m) => return Ok(m),
-                            None => head = self.head.load(Ordering::Relaxed),
-                        }
-                    }
+                    Ok(_) => match self.take_claimed(slot, head) {
+                        Some(m) => return Ok(m),
+                        None => head = self.head.load(Ordering::Relaxed),
+                    },
                     Err(h) => {
                         head = h;
                         backoff.spin();

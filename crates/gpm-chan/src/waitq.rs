@@ -290,11 +290,19 @@ impl WaitQueue {
         drop(e);
     }
 
-    /// Wakes the first waiting operation, if any, to try again.
+    /// Wakes the first waiting operation, if any, to try again. The emptiness check is
+    /// inlined into every send and receive of the buffered channels, which call this once a
+    /// message (a call just to find nobody waiting cost 4% of a one-P SPSC run); the wake
+    /// itself is not.
+    #[inline]
     pub(crate) fn notify_one(&self) {
-        if self.is_empty() {
-            return;
+        if !self.is_empty() {
+            self.notify_one_slow();
         }
+    }
+
+    #[inline(never)]
+    fn notify_one_slow(&self) {
         let claimed = self.lock().claim(None, |_| true);
         if let Some(e) = claimed {
             e.finish();
