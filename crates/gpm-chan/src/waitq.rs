@@ -91,9 +91,7 @@ impl<E> Entries<E> {
     #[inline]
     fn pop_front(&mut self) -> Option<E> {
         let e = self.first.take();
-        if !self.rest.is_empty() {
-            self.first = self.rest.pop_front();
-        }
+        self.first = self.rest.pop_front();
         e
     }
 
@@ -175,11 +173,7 @@ impl Waiters {
             if skip.is_some_and(|s| e.cx.same(s)) || !want(e) {
                 i += 1;
             } else if e.cx.try_claim() {
-                return if i == 0 {
-                    self.entries.pop_front()
-                } else {
-                    self.entries.remove(i)
-                };
+                return self.entries.remove(i);
             } else {
                 // Not waiting any more: a context never returns to WAITING while listed.
                 drop(self.entries.remove(i));
