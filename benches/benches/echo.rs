@@ -1,5 +1,6 @@
 //! `cargo bench -p gpm-bench --bench echo [-- FILTER]`: a TCP echo server on 127.0.0.1
-//! written with gpm, tokio and may, all driven by one load generator (issue 4).
+//! written with gpm, tokio and may, all driven by one load generator (issue 4), beside
+//! a hand-written `mio` event loop as the floor of what a server costs here.
 //!
 //! Workload: [`CONNECTIONS`] client connections, each sending a [`MESSAGE`]-byte message
 //! and waiting for its echo, over and over, for [`MEASURE`] after a [`WARM_UP`]. Every
@@ -75,7 +76,8 @@ const SERVER_BUFFER: usize = 1024;
 const USER_HZ: f64 = 100.0;
 
 /// The servers under test, in the order their runs interleave and their rows print.
-const SERVERS: [&str; 3] = ["gpm", "tokio", "may"];
+/// `mio` is no runtime but the reference floor: see [`serve_mio`].
+const SERVERS: [&str; 4] = ["gpm", "tokio", "may", "mio"];
 
 fn main() {
     let cfg = Config::from_env();
@@ -109,6 +111,7 @@ fn serve(server: &str, procs: usize) {
         "gpm" => serve_gpm(procs),
         "tokio" => serve_tokio(procs),
         "may" => serve_may(procs),
+        "mio" => serve_mio(procs),
         other => panic!("unknown server {other:?}"),
     }
 }
@@ -239,6 +242,136 @@ fn serve_may(procs: usize) {
         }
     });
     serve_until_stdin_closes();
+}
+
+/// The reference floor: no runtime, no tasks, `procs` hand-written event-loop threads.
+///
+/// This is the cheapest server this workload allows, so its rate bounds what any runtime
+/// can reach on this machine: per round trip one `read` and one `write` and a share of
+/// an `epoll_wait` (edge-triggered `mio`), no wake-up of another thread, no context
+/// switch in user space. A runtime can only add to that. The plain accept thread hands
+/// each connection to a worker, round robin, over a channel and the worker's `Waker`.
+fn serve_mio(procs: usize) {
+    use mio::{Poll, Waker};
+
+    let listener = std::net::TcpListener::bind(LOCALHOST).expect("mio bind");
+    let addr = listener.local_addr().expect("mio local_addr");
+    let mut workers = Vec::with_capacity(procs);
+    for _ in 0..procs {
+        let poll = Poll::new().expect("mio poll");
+        let waker = Arc::new(Waker::new(poll.registry(), MIO_WAKER).expect("mio waker"));
+        let (tx, rx) = mpsc::channel::<std::net::TcpStream>();
+        thread::spawn(move || mio_worker(poll, rx));
+        workers.push((tx, waker));
+    }
+    thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let stream = match stream {
+                Ok(s) => s,
+                Err(e) => {
+                    server_error("accept", &e);
+                    continue;
+                }
+            };
+            if let Err(e) = stream.set_nodelay(true) {
+                server_error("set_nodelay", &e);
+            }
+            let (tx, waker) = &workers[i % workers.len()];
+            tx.send(stream).expect("mio worker alive");
+            waker.wake().expect("mio wake");
+        }
+    });
+    announce(addr);
+    serve_until_stdin_closes();
+}
+
+/// The token of a [`serve_mio`] worker's `Waker`; connections use their slab index.
+const MIO_WAKER: mio::Token = mio::Token(usize::MAX);
+
+/// One [`serve_mio`] worker thread: echoes its connections until each reaches EOF.
+fn mio_worker(mut poll: mio::Poll, new_conns: mpsc::Receiver<std::net::TcpStream>) {
+    use mio::{Events, Interest, Token};
+
+    // A slot per connection: the stream and the echo bytes a full socket left unwritten.
+    let mut conns: Vec<Option<(mio::net::TcpStream, Vec<u8>)>> = Vec::new();
+    let mut events = Events::with_capacity(CONNECTIONS);
+    let mut buf = [0u8; SERVER_BUFFER];
+    loop {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                return server_error("poll", &e);
+            }
+        }
+        for ev in events.iter() {
+            if ev.token() == MIO_WAKER {
+                for stream in new_conns.try_iter() {
+                    stream.set_nonblocking(true).expect("set_nonblocking");
+                    let mut stream = mio::net::TcpStream::from_std(stream);
+                    let token = Token(conns.len());
+                    poll.registry()
+                        .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+                        .expect("mio register");
+                    conns.push(Some((stream, Vec::new())));
+                }
+                continue;
+            }
+            let slot = &mut conns[ev.token().0];
+            let Some((stream, unwritten)) = slot.as_mut() else {
+                continue;
+            };
+            if let Err(e) = mio_echo(stream, unwritten, &mut buf) {
+                if e.kind() != io::ErrorKind::UnexpectedEof {
+                    server_error("echo", &e);
+                }
+                *slot = None;
+            }
+        }
+    }
+}
+
+/// Flushes what a full socket left unwritten, then echoes what has arrived until the
+/// socket is empty or full (edge-triggered: a read shorter than the buffer emptied it,
+/// so the next byte raises a fresh edge). EOF is `UnexpectedEof`.
+fn mio_echo(
+    stream: &mut mio::net::TcpStream,
+    unwritten: &mut Vec<u8>,
+    buf: &mut [u8],
+) -> io::Result<()> {
+    loop {
+        while !unwritten.is_empty() {
+            match stream.write(unwritten) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => drop(unwritten.drain(..n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match stream.read(buf) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                let mut done = 0;
+                while done < n {
+                    match stream.write(&buf[done..n]) {
+                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                        Ok(w) => done += w,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            unwritten.extend_from_slice(&buf[done..n]);
+                            return Ok(());
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                if n < buf.len() {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -840,6 +973,11 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
     t.note(
         "vs gpm: other/gpm of the median req/s (higher is better, so < 1x means gpm serves \
          more); range: slowest-fastest run",
+    );
+    t.note(
+        "mio: no runtime, one hand-written edge-triggered event loop per proc (the fewest \
+         syscalls and thread switches this workload allows), so its rate is about the \
+         most any runtime can serve on this machine with this load generator",
     );
     t.note(
         "server CPU-s: user+system CPU of the server process over the window (the machine \
