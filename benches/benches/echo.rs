@@ -580,6 +580,13 @@ struct RunResult {
     per_cpu: f64,
     /// Fewest round trips of any connection, over the mean (1.0 = perfectly fair).
     fairness: f64,
+    /// The server's voluntary context switches (its threads blocking) per 1,000 round trips.
+    vol_per_k: f64,
+    /// The server's involuntary context switches (its threads preempted) per 1,000 round
+    /// trips.
+    invol_per_k: f64,
+    /// How many of the server's threads used any CPU in the window.
+    threads_ran: usize,
 }
 
 /// A server child process and what it printed.
@@ -697,6 +704,64 @@ fn cpu_seconds(pid: &str) -> f64 {
     (tick(11) + tick(12)) / USER_HZ
 }
 
+/// Per thread of process `pid`: its id, its utime + stime in clock ticks, and its voluntary
+/// and involuntary context switches since it started (`/proc/<pid>/task/*/{stat,status}`).
+fn thread_switches(pid: &str) -> Vec<(String, u64, u64, u64)> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in dir.flatten() {
+        let path = task.path();
+        let (Ok(stat), Ok(status)) = (
+            std::fs::read_to_string(path.join("stat")),
+            std::fs::read_to_string(path.join("status")),
+        ) else {
+            continue;
+        };
+        let ticks = stat
+            .rfind(')')
+            .map(|i| stat[i + 1..].split_whitespace().collect::<Vec<_>>())
+            .map_or(0, |f| {
+                let t = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+                t(11) + t(12)
+            });
+        let count = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        out.push((
+            task.file_name().to_string_lossy().into_owned(),
+            ticks,
+            count("voluntary_ctxt_switches:"),
+            count("nonvoluntary_ctxt_switches:"),
+        ));
+    }
+    out
+}
+
+/// Between two [`thread_switches`] readings: the voluntary and involuntary context switches
+/// of all threads, and how many threads used any CPU.
+fn switches_between(
+    before: &[(String, u64, u64, u64)],
+    after: &[(String, u64, u64, u64)],
+) -> (u64, u64, usize) {
+    let (mut vol, mut invol, mut ran) = (0, 0, 0);
+    for (id, ticks, v, i) in after {
+        let (t0, v0, i0) = before
+            .iter()
+            .find(|b| &b.0 == id)
+            .map_or((0, 0, 0), |b| (b.1, b.2, b.3));
+        vol += v.saturating_sub(v0);
+        invol += i.saturating_sub(i0);
+        ran += usize::from(*ticks > t0);
+    }
+    (vol, invol, ran)
+}
+
 /// The machine's idle + iowait and steal CPU seconds since boot (`/proc/stat`).
 fn machine_idle_steal() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
@@ -790,6 +855,7 @@ fn run_once(name: &str, threads: usize, measure: Duration) -> Result<(RunResult,
     };
     thread::sleep(WARM_UP);
     let (i0, st0) = machine_idle_steal();
+    let sw0 = thread_switches(&pid);
     let (n0, s0, c0, m0, t0) = (
         total(),
         cpu_seconds(&pid),
@@ -805,6 +871,7 @@ fn run_once(name: &str, threads: usize, measure: Duration) -> Result<(RunResult,
         other_processes_ticks(ours),
         Instant::now(),
     );
+    let sw1 = thread_switches(&pid);
     let (i1, st1) = machine_idle_steal();
     stop.store(true, Ordering::Relaxed);
     let mut per_conn = Vec::with_capacity(CONNECTIONS);
@@ -829,7 +896,12 @@ fn run_once(name: &str, threads: usize, measure: Duration) -> Result<(RunResult,
     }
     let mean = per_conn.iter().sum::<u64>() as f64 / per_conn.len().max(1) as f64;
     let fewest = per_conn.iter().copied().min().unwrap_or(0) as f64;
+    let (vol, invol, threads_ran) = switches_between(&sw0, &sw1);
+    let thousands = (n1 - n0).max(1) as f64 / 1e3;
     let result = RunResult {
+        vol_per_k: vol as f64 / thousands,
+        invol_per_k: invol as f64 / thousands,
+        threads_ran,
         rps: (n1 - n0) as f64 / (t1 - t0).as_secs_f64(),
         window: (t1 - t0).as_secs_f64(),
         server_cpu: s1 - s0,
@@ -937,6 +1009,8 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
             "others CPU-s",
             "idle CPU-s",
             "fairness",
+            "switches/1k req",
+            "threads",
         ],
     );
     let mut notes = Vec::new();
@@ -968,6 +1042,12 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
             format!("{:.2}", med(r, |x| x.other_cpu)),
             format!("{:.2}", med(r, |x| x.idle_cpu)),
             format!("{:.2}", med(r, |x| x.fairness)),
+            format!(
+                "{:.0} + {:.0}",
+                med(r, |x| x.vol_per_k),
+                med(r, |x| x.invol_per_k)
+            ),
+            format!("{:.0}", med(r, |x| x.threads_ran as f64)),
         ]);
     }
     t.note(
@@ -989,6 +1069,12 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
          was disturbed); idle CPU-s: the machine's unused CPU (a server that keeps up \
          with the load leaves little: a large figure means both sides were waiting); \
          fairness: the slowest connection's round trips over the mean",
+    );
+    t.note(
+        "switches/1k req: the server's context switches per 1,000 round trips, voluntary (a \
+         thread blocked: in epoll, on a futex) + involuntary (a thread was preempted, \
+         mostly by the load generator wanting its core); threads: how many server threads \
+         used CPU in the window",
     );
     for n in notes {
         t.note(n);
