@@ -704,9 +704,12 @@ fn cpu_seconds(pid: &str) -> f64 {
     (tick(11) + tick(12)) / USER_HZ
 }
 
-/// Per thread of process `pid`: its id, its utime + stime in clock ticks, and its voluntary
-/// and involuntary context switches since it started (`/proc/<pid>/task/*/{stat,status}`).
-fn thread_switches(pid: &str) -> Vec<(String, u64, u64, u64)> {
+/// One thread of a server as [`thread_switches`] reads it: its id, its utime + stime in
+/// clock ticks, and its voluntary and involuntary context switches since it started.
+type ThreadSample = (String, u64, u64, u64);
+
+/// Every thread of process `pid` (`/proc/<pid>/task/*/{stat,status}`).
+fn thread_switches(pid: &str) -> Vec<ThreadSample> {
     let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();
     };
@@ -745,10 +748,7 @@ fn thread_switches(pid: &str) -> Vec<(String, u64, u64, u64)> {
 
 /// Between two [`thread_switches`] readings: the voluntary and involuntary context switches
 /// of all threads, and how many threads used any CPU.
-fn switches_between(
-    before: &[(String, u64, u64, u64)],
-    after: &[(String, u64, u64, u64)],
-) -> (u64, u64, usize) {
+fn switches_between(before: &[ThreadSample], after: &[ThreadSample]) -> (u64, u64, usize) {
     let (mut vol, mut invol, mut ran) = (0, 0, 0);
     for (id, ticks, v, i) in after {
         let (t0, v0, i0) = before
@@ -1073,7 +1073,7 @@ fn table(servers: &[&str], rows: &[Rows], measure: Duration) -> Table {
     t.note(
         "switches/1k req: the server's context switches per 1,000 round trips, voluntary (a \
          thread blocked: in epoll, on a futex) + involuntary (a thread was preempted, \
-         mostly by the load generator wanting its core); threads: how many server threads \
+         e.g. for a load generator thread woken on its core); threads: how many server threads \
          used CPU in the window",
     );
     for n in notes {
