@@ -686,22 +686,22 @@ fn stop_server(mut server: Server, why: &str) -> String {
 
 /// utime + stime of process `pid` in seconds (all its threads, live and exited).
 fn cpu_seconds(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return f64::NAN;
-    };
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat_ticks(&stat))
+        .map_or(f64::NAN, |t| t as f64 / USER_HZ)
+}
+
+/// utime + stime in clock ticks from the text of a `/proc/<pid>/stat` or
+/// `/proc/<pid>/task/<tid>/stat` file.
+fn stat_ticks(stat: &str) -> Option<u64> {
     // Fields after the command name (which may hold spaces) start at field 3 (state);
     // utime and stime are fields 14 and 15.
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return f64::NAN;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .map_or(f64::NAN, |t| t as f64)
-    };
-    (tick(11) + tick(12)) / USER_HZ
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime = fields.next()?.parse::<u64>().ok()?;
+    let stime = fields.next()?.parse::<u64>().ok()?;
+    Some(utime + stime)
 }
 
 /// One thread of a server as [`thread_switches`] reads it: its id, its utime + stime in
@@ -722,13 +722,7 @@ fn thread_switches(pid: &str) -> Vec<ThreadSample> {
         ) else {
             continue;
         };
-        let ticks = stat
-            .rfind(')')
-            .map(|i| stat[i + 1..].split_whitespace().collect::<Vec<_>>())
-            .map_or(0, |f| {
-                let t = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
-                t(11) + t(12)
-            });
+        let ticks = stat_ticks(&stat).unwrap_or(0);
         let count = |key: &str| {
             status
                 .lines()
