@@ -73,7 +73,7 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
     // SAFETY: a RUNNABLE G taken from a run queue is owned by the one M that took it; only
     // that M touches `body` until the G is enqueued again.
     let body = unsafe { &mut *g.body.get() };
-    if let Body::Entry(_) = body {
+    if let Body::Unstarted = body {
         match host.get_stack(g.stack_size()) {
             Ok(stack) => start(g, body, stack),
             Err(e) => {
@@ -82,8 +82,8 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
                     g.stack_size(),
                     g.id()
                 );
-                if let Body::Entry(entry) = mem::replace(body, Body::Done) {
-                    entry.cancel();
+                if let Body::Unstarted = mem::replace(body, Body::Done) {
+                    entry_of(g).cancel();
                 }
                 g.state.finish();
                 return Ran::Exited;
@@ -156,11 +156,23 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
     }
 }
 
+/// The entry of a G that this thread owns. It stays valid while the G record lives (the
+/// slot changes only through a unique `GRef`, see `G::recycle`).
+fn entry_of(g: &GRef) -> &dyn crate::Entry {
+    // SAFETY: this thread owns the G (it runs it, or kills it with every M stopped), and
+    // nobody changes the slot of a record they share. Every G is made with an entry.
+    unsafe {
+        (*g.task.get())
+            .get()
+            .expect("every G has an entry")
+            .as_ref()
+    }
+}
+
 /// First run: build the coroutine on `stack` around the G's entry closure.
 fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
-    let Body::Entry(entry) = mem::replace(body, Body::Done) else {
-        unreachable!()
-    };
+    debug_assert!(matches!(body, Body::Unstarted));
+    let entry: *const dyn crate::Entry = entry_of(g);
     // SAFETY: only this thread touches `running` and `canary` while it owns the G.
     unsafe {
         let r = &mut *g.running.get();
@@ -171,7 +183,10 @@ fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
     let co = Co::with_stack(stack, move |yielder, ()| {
         // SAFETY: the coroutine lives inside the G, so the G outlives it.
         unsafe { (*gp).yielder.set(yielder as *const _) };
-        entry.run();
+        // SAFETY: the entry lives in the G's task slot, which stays as it is while the G's
+        // coroutine exists: the record is reused only once its body is `Done`, and dropped
+        // only after its body (see `G::task`).
+        unsafe { (*entry).run() };
     });
     *body = Body::Running(co);
 }
@@ -215,7 +230,8 @@ pub fn kill(g: &GRef) {
                 );
             }
         }
-        Body::Entry(entry) => {
+        Body::Unstarted => {
+            let entry = entry_of(g);
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || entry.cancel()));
             if r.is_err() {
                 eprintln!(

@@ -12,6 +12,7 @@ use crate::exec::Switch;
 use crate::overflow::Running;
 use crate::stack::Stack;
 use crate::state::GState;
+use crate::task::{EntryRef, TaskSlot};
 use crate::Sched;
 
 /// A goroutine's id: unique in the process, never reused, starting at 1.
@@ -68,24 +69,29 @@ pub struct G {
     /// What the overflow handler reads while this G runs.
     pub(crate) running: UnsafeCell<Running>,
     pinned_to: std::sync::Mutex<Option<Pin>>,
+    /// What the G runs (see [`crate::task`]). Declared after `body` so that it is dropped
+    /// after it: a coroutine still alive when the record is dropped unwinds first, while the
+    /// entry it runs is still there.
+    pub(crate) task: UnsafeCell<TaskSlot>,
 }
 
 /// What a pinned G is pinned to: the scheduler's handle for one M.
 pub type Pin = Arc<dyn Any + Send + Sync>;
 
-/// What a goroutine runs: its closure together with wherever its result goes. One shared
-/// object (an `Arc`) so that the spawner's join handle and the G can point at the same
-/// allocation.
+/// What a goroutine runs: its closure together with wherever its result goes. The G record
+/// holds it (inside itself when it is small, see [`crate::task`]) until the record is reused
+/// or dropped, and a join handle reads the result from it through an [`EntryRef`].
 pub trait Entry: Send + Sync + 'static {
     /// Runs the goroutine's body, on the goroutine's stack. Called at most once.
-    fn run(self: Arc<Self>);
+    fn run(&self);
     /// The goroutine will never run: its stack could not be allocated, or its runtime shut
     /// down before it started. Called at most once, and never after `run`.
-    fn cancel(self: Arc<Self>);
+    fn cancel(&self);
 }
 
 pub(crate) enum Body {
-    Entry(Arc<dyn Entry>),
+    /// Not started: the entry waits in the record's task slot.
+    Unstarted,
     Running(Co),
     Done,
 }
@@ -97,27 +103,29 @@ pub(crate) enum Body {
 // `!Send` because values on its stack might be thread-bound: that is gpm's one documented
 // inherent hazard (see the crate docs), the same one every M:N stackful runtime carries.
 unsafe impl Send for G {}
-// SAFETY: see the `Send` impl: shared access from other threads is limited to the atomics.
+// SAFETY: see the `Send` impl: shared access from other threads is limited to the atomics
+// and to the entry in `task`, which is `Sync` (`Entry: Sync`) and which nothing changes while
+// more than one `GRef` to the record exists (`recycle` needs the only one).
 unsafe impl Sync for G {}
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl G {
     /// A new runnable G with id `id` (from [`GId::next`]) that will run `entry` on a stack of
-    /// `stack_size` bytes, scheduled
-    /// by `sched`. The stack is allocated when the G first runs.
-    pub fn new(
+    /// `stack_size` bytes, scheduled by `sched`, and a reference to its entry (for a join
+    /// handle). The stack is allocated when the G first runs.
+    pub fn new<E: Entry>(
         id: GId,
-        entry: Arc<dyn Entry>,
+        entry: E,
         name: Option<String>,
         stack_size: usize,
         sched: Arc<dyn Sched>,
-    ) -> GRef {
+    ) -> (GRef, EntryRef<E>) {
         let name: Option<Box<str>> = name.map(String::into_boxed_str);
         // The name's bytes live in their own heap block, so the pointer the overflow
         // handler reads stays valid when the Box moves into the G.
         let running = running_record(id, name.as_deref());
-        Arc::new(G {
+        let mut g = Arc::new(G {
             id,
             name,
             stack_size,
@@ -125,26 +133,32 @@ impl G {
             sched,
             killed: AtomicBool::new(false),
             registry_slot: AtomicU64::new(u64::MAX),
-            body: UnsafeCell::new(Body::Entry(entry)),
+            body: UnsafeCell::new(Body::Unstarted),
             yielder: Cell::new(std::ptr::null()),
             running: UnsafeCell::new(running),
             canary: Cell::new(0),
             pin_depth: AtomicU32::new(0),
             pinned_to: std::sync::Mutex::new(None),
-        })
+            task: UnsafeCell::new(TaskSlot::empty()),
+        });
+        // Filled in place: an inline entry must not move (see `TaskSlot`).
+        let inner = Arc::get_mut(&mut g).expect("a new Arc is unique");
+        let at = inner.task.get_mut().put(entry);
+        let entry = EntryRef::new(g.clone(), at);
+        (g, entry)
     }
 
     /// Reuses the record of a G that has exited, for a new goroutine on the same scheduler
-    /// (Go keeps dead Gs on free lists the same way). Returns `false`, and changes nothing,
-    /// unless `g` is the only reference to an exited G; then the entry and name come back.
-    #[allow(clippy::type_complexity)]
-    pub fn recycle(
+    /// (Go keeps dead Gs on free lists the same way), and returns a reference to its new
+    /// entry. Changes nothing unless `g` is the only reference to an exited G; otherwise the
+    /// entry and name come back.
+    pub fn recycle<E: Entry>(
         g: &mut GRef,
         id: GId,
-        entry: Arc<dyn Entry>,
+        entry: E,
         name: Option<String>,
         stack_size: usize,
-    ) -> Result<(), (Arc<dyn Entry>, Option<String>)> {
+    ) -> Result<EntryRef<E>, (E, Option<String>)> {
         let Some(inner) = Arc::get_mut(g) else {
             return Err((entry, name));
         };
@@ -157,13 +171,15 @@ impl G {
         inner.state = GState::new();
         *inner.killed.get_mut() = false;
         *inner.registry_slot.get_mut() = u64::MAX;
-        *inner.body.get_mut() = Body::Entry(entry);
+        *inner.body.get_mut() = Body::Unstarted;
+        // Drops the old goroutine's entry, which nothing refers to any more (`g` is unique).
+        let at = inner.task.get_mut().put(entry);
         inner.yielder.set(std::ptr::null());
         inner.canary.set(0);
         *inner.pin_depth.get_mut() = 0;
         *inner.pinned_to.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
         *inner.running.get_mut() = running_record(id, inner.name.as_deref());
-        Ok(())
+        Ok(EntryRef::new(g.clone(), at))
     }
 
     /// This goroutine's id.

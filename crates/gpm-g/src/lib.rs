@@ -10,6 +10,8 @@
 //!   `goroutine <id> (<name>) has overflowed its stack` and an abort;
 //! - [`state`]: the G state word and its park/ready transitions (loom-checked);
 //! - [`G`] and [`GRef`]: the G record shared by run queues, wait queues and the scheduler;
+//! - `task`: where a G keeps its [`Entry`], inside the record when it is small, and the
+//!   [`EntryRef`] through which a join handle reads it;
 //! - [`park`], [`ready`], [`yield_now`], [`current`]: what a goroutine and its wakers call;
 //! - [`exec`]: how an M switches into a G and what it learns when the G switches back;
 //! - [`Sched`]: the small interface through which a G reaches its scheduler;
@@ -43,6 +45,7 @@ mod sched;
 pub mod stack;
 pub mod state;
 pub mod sync;
+mod task;
 pub mod trace;
 
 pub use g::{Entry, GId, GRef, Pin, G};
@@ -51,3 +54,4 @@ pub use park::{
     yield_now,
 };
 pub use sched::{current_poller, Poll, Sched, TimerAction};
+pub use task::{EntryRef, INLINE_BYTES};

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use gpm_g::stack::StackPool;
-use gpm_g::{Entry, GId, GRef, Poll, Sched, TimerAction, G};
+use gpm_g::{Entry, EntryRef, GId, GRef, Poll, Sched, TimerAction, G};
 use gpm_p::queue::GlobalQueue;
 use gpm_p::{AllP, Global, PRef, PShared};
 use parking_lot::Mutex;
@@ -202,16 +202,17 @@ impl Scheduler {
         worker_ctx::current_sched()
     }
 
-    /// Creates a goroutine running `entry` and makes it runnable. Inside a goroutine of
-    /// this runtime the new G goes to the spawner's `runnext` (Go's `newproc`); from outside,
-    /// to the global queue.
-    pub fn spawn(
+    /// Creates a goroutine running `entry` and makes it runnable; returns a reference to the
+    /// entry, which the G record holds (for a join handle). Inside a goroutine of this
+    /// runtime the new G goes to the spawner's `runnext` (Go's `newproc`); from outside, to
+    /// the global queue.
+    pub fn spawn<E: Entry>(
         &self,
         id: GId,
-        entry: Arc<dyn Entry>,
+        entry: E,
         name: Option<String>,
         stack_size: Option<usize>,
-    ) -> io::Result<()> {
+    ) -> io::Result<EntryRef<E>> {
         if self.shutdown.load(Ordering::Acquire) {
             return Err(io::Error::other("gpm: the runtime has shut down"));
         }
@@ -221,9 +222,9 @@ impl Scheduler {
             let me: Arc<dyn Sched> = self.me.upgrade().expect("scheduler alive");
             G::new(id, entry, name, stack_size, me)
         };
-        let g = match worker_ctx::take_free_g(self) {
+        let (g, entry) = match worker_ctx::take_free_g(self) {
             Some(mut g) => match G::recycle(&mut g, id, entry, name, stack_size) {
-                Ok(()) => g,
+                Ok(entry) => (g, entry),
                 Err((entry, name)) => fresh(entry, name),
             },
             None => fresh(entry, name),
@@ -233,7 +234,7 @@ impl Scheduler {
             self.global.push(g);
         }
         self.wakep();
-        Ok(())
+        Ok(entry)
     }
 
     /// Wakes an M to spin on an idle P if the rule allows it (Go's `wakep`).

@@ -18,12 +18,16 @@ use gpm_p::{AllP, Next, PRef, PShared};
 use loom::cell::UnsafeCell;
 use loom::thread;
 
-/// A goroutine body that never runs: the model only moves G records around.
+/// What the model's G carries beside its record (the model only moves G records around): a
+/// cell the holder fills in before pushing the G.
 struct Body(UnsafeCell<u64>);
 
-impl Entry for Body {
-    fn run(self: Arc<Self>) {}
-    fn cancel(self: Arc<Self>) {}
+/// The G's entry, which never runs either; the model keeps each G's body beside it, by id.
+struct NoEntry;
+
+impl Entry for NoEntry {
+    fn run(&self) {}
+    fn cancel(&self) {}
 }
 
 // SAFETY (of the test's `Sync`): the cell is written before the G is pushed and read after
@@ -46,7 +50,7 @@ unsafe impl Sched for NoSched {
 /// A G with id `id` and its body, whose cell the holder fills in just before pushing it.
 fn g(id: u64) -> (GRef, Arc<Body>) {
     let body = Arc::new(Body(UnsafeCell::new(0)));
-    let g = G::new(GId(id), body.clone(), None, 16 * 1024, Arc::new(NoSched));
+    let (g, _) = G::new(GId(id), NoEntry, None, 16 * 1024, Arc::new(NoSched));
     (g, body)
 }
 

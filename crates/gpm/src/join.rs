@@ -1,18 +1,18 @@
-//! A goroutine's task (its closure and its result slot, in one allocation shared with the
-//! `JoinHandle`) and the handle through which the result, or the panic, reaches whoever
-//! joins it: parking a goroutine or blocking a thread while it waits. Under `cfg(loom)` a
-//! handle joins a loom thread instead (see `crate::loom`), and the task machinery is unused.
+//! A goroutine's task (its closure and its result slot, kept in the goroutine's G record and
+//! shared with the `JoinHandle`) and the handle through which the result, or the panic,
+//! reaches whoever joins it: parking a goroutine or blocking a thread while it waits. Under
+//! `cfg(loom)` a handle joins a loom thread instead (see `crate::loom`), and the task
+//! machinery is unused.
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
 use std::thread;
 
 use gpm_g::block::Waiter;
-use gpm_g::{Entry, GId};
+use gpm_g::{Entry, EntryRef, GId};
 use parking_lot::Mutex;
 
 /// A goroutine's unique id.
@@ -29,6 +29,8 @@ pub type GoroutineId = GId;
 enum State<T> {
     Pending(Option<Waiter>),
     Done(thread::Result<T>),
+    /// The result was joined, or the handle was dropped: nobody will take a result, and one
+    /// delivered now is dropped at once, by the goroutine that delivers it.
     Taken,
 }
 
@@ -39,15 +41,21 @@ pub(crate) struct Packet<T> {
 
 impl<T> Packet<T> {
     fn complete(&self, r: thread::Result<T>) {
-        let waiter = {
-            let mut s = self.state.lock();
-            match std::mem::replace(&mut *s, State::Done(r)) {
-                State::Pending(w) => w,
-                _ => unreachable!("gpm: goroutine result delivered twice"),
+        let mut s = self.state.lock();
+        match std::mem::replace(&mut *s, State::Done(r)) {
+            State::Pending(w) => {
+                drop(s);
+                if let Some(w) = w {
+                    w.wake();
+                }
             }
-        };
-        if let Some(w) = waiter {
-            w.wake();
+            State::Taken => {
+                // Detached: the result goes nowhere, and is dropped here, not under the lock.
+                let dropped = std::mem::replace(&mut *s, State::Taken);
+                drop(s);
+                drop(dropped);
+            }
+            State::Done(_) => unreachable!("gpm: goroutine result delivered twice"),
         }
     }
 
@@ -58,17 +66,19 @@ impl<T> Packet<T> {
         );
         self.complete(Err(Box::new(msg)));
     }
-}
 
-/// The result slot as seen by a join handle, which cannot name the closure's type.
-pub(crate) trait HasPacket<T>: Send + Sync {
-    fn packet(&self) -> &Packet<T>;
+    /// The handle is gone: drops a result already delivered (on the dropping thread, as
+    /// std's `JoinHandle` does) and lets one delivered later be dropped by its goroutine.
+    fn detach(&self) {
+        let dropped = std::mem::replace(&mut *self.state.lock(), State::Taken);
+        drop(dropped);
+    }
 }
 
 /// A goroutine's closure and result slot.
 pub(crate) struct Task<F, T> {
     id: GId,
-    packet: Packet<T>,
+    pub(crate) packet: Packet<T>,
     f: UnsafeCell<Option<F>>,
 }
 
@@ -78,14 +88,14 @@ pub(crate) struct Task<F, T> {
 unsafe impl<F: Send, T: Send> Sync for Task<F, T> {}
 
 impl<F, T> Task<F, T> {
-    pub(crate) fn new(id: GId, f: F) -> Arc<Task<F, T>> {
-        Arc::new(Task {
+    pub(crate) fn new(id: GId, f: F) -> Task<F, T> {
+        Task {
             id,
             packet: Packet {
                 state: Mutex::new(State::Pending(None)),
             },
             f: UnsafeCell::new(Some(f)),
-        })
+        }
     }
 
     fn take_f(&self) -> Option<F> {
@@ -94,20 +104,14 @@ impl<F, T> Task<F, T> {
     }
 }
 
-impl<F: Send, T: Send> HasPacket<T> for Task<F, T> {
-    fn packet(&self) -> &Packet<T> {
-        &self.packet
-    }
-}
-
 /// Delivers "ended without finishing" if dropped before `complete`: the goroutine was
 /// unwound at runtime shutdown.
-struct Completion<F: FnOnce() -> T + Send + 'static, T: Send + 'static>(Option<Arc<Task<F, T>>>);
+struct Completion<'a, T>(Option<&'a Packet<T>>, GId);
 
-impl<F: FnOnce() -> T + Send + 'static, T: Send + 'static> Drop for Completion<F, T> {
+impl<T> Drop for Completion<'_, T> {
     fn drop(&mut self) {
-        if let Some(t) = self.0.take() {
-            t.packet.unfinished(t.id);
+        if let Some(p) = self.0.take() {
+            p.unfinished(self.1);
         }
     }
 }
@@ -117,9 +121,9 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    fn run(self: Arc<Self>) {
+    fn run(&self) {
         let f = self.take_f().expect("gpm: goroutine started twice");
-        let mut done = Completion(Some(self));
+        let mut done = Completion(Some(&self.packet), self.id);
         let r = panic::catch_unwind(AssertUnwindSafe(f));
         if gpm_g::shutting_down() {
             // A forced unwind at runtime shutdown: let it through to the G's root; dropping
@@ -128,21 +132,18 @@ where
                 panic::resume_unwind(payload);
             }
         }
-        let task = done.0.take().expect("completion armed");
+        let packet = done.0.take().expect("completion armed");
         // For a detached goroutine this drops the result (or the panic payload) here, at the
         // goroutine's root; a panic in that drop has nowhere to go. std aborts in the same
         // case ("thread result panicked on drop").
-        let delivered = panic::catch_unwind(AssertUnwindSafe(move || {
-            task.packet.complete(r);
-            drop(task);
-        }));
+        let delivered = panic::catch_unwind(AssertUnwindSafe(move || packet.complete(r)));
         if delivered.is_err() {
             eprintln!("gpm: a goroutine's result panicked on drop; aborting");
             std::process::abort();
         }
     }
 
-    fn cancel(self: Arc<Self>) {
+    fn cancel(&self) {
         let f = self.take_f();
         self.packet.unfinished(self.id);
         drop(f);
@@ -162,7 +163,7 @@ where
 /// ```
 pub struct JoinHandle<T> {
     #[cfg(not(loom))]
-    pub(crate) task: Arc<dyn HasPacket<T>>,
+    pub(crate) packet: EntryRef<Packet<T>>,
     #[cfg(loom)]
     pub(crate) thread: crate::loom::Thread<T>,
     pub(crate) id: GId,
@@ -200,7 +201,7 @@ impl<T> JoinHandle<T> {
         verdict: impl Fn() -> Option<String>,
     ) -> Result<thread::Result<T>, String> {
         let in_g = gpm_g::in_goroutine();
-        let packet = self.task.packet();
+        let packet = &*self.packet;
         loop {
             let mut s = packet.state.lock();
             match &mut *s {
@@ -253,7 +254,7 @@ impl<T> JoinHandle<T> {
         #[cfg(loom)]
         return self.thread.is_finished();
         #[cfg(not(loom))]
-        matches!(*self.task.packet().state.lock(), State::Done(_))
+        matches!(*self.packet.state.lock(), State::Done(_))
     }
 
     /// The goroutine's id.
@@ -267,6 +268,13 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn id(&self) -> GoroutineId {
         self.id
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.packet.detach();
     }
 }
 

@@ -167,8 +167,10 @@ impl Builder {
             .map(runtime::checked_stack_size)
             .transpose()?;
         let id = GId::next();
-        let task = Task::new(id, f);
-        sched.spawn(id, task.clone(), self.name, stack_size)?;
-        Ok(JoinHandle { task, id })
+        let task = sched.spawn(id, Task::new(id, f), self.name, stack_size)?;
+        Ok(JoinHandle {
+            packet: task.map(|t| &t.packet),
+            id,
+        })
     }
 }
