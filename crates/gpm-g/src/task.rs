@@ -21,7 +21,7 @@ use crate::g::Entry;
 use crate::GRef;
 
 /// Size up to which an entry is stored inside the G record.
-pub const INLINE_BYTES: usize = 128;
+pub const INLINE_BYTES: usize = 96;
 
 /// Alignment up to which an entry is stored inside the G record.
 const INLINE_ALIGN: usize = 16;
@@ -38,9 +38,10 @@ const _: () = assert!(std::mem::align_of::<Buf>() == INLINE_ALIGN);
 /// made), and the record never moves out of its `Arc`.
 pub(crate) struct TaskSlot {
     buf: Buf,
-    /// The entry, in `buf` when `inline`.
+    /// The entry: in `buf` when it points there, boxed otherwise (a box is never at `buf`,
+    /// which lies inside another live allocation, the G record; not even a zero-sized one,
+    /// whose dangling address is its alignment).
     entry: Option<NonNull<dyn Entry>>,
-    inline: bool,
 }
 
 impl TaskSlot {
@@ -49,7 +50,6 @@ impl TaskSlot {
         TaskSlot {
             buf: Buf(MaybeUninit::uninit()),
             entry: None,
-            inline: false,
         }
     }
 
@@ -67,8 +67,12 @@ impl TaskSlot {
             NonNull::from(Box::leak(Box::new(entry)))
         };
         self.entry = Some(at);
-        self.inline = fits;
         at
+    }
+
+    /// True if the entry `at` (held by this slot) is stored in `buf`.
+    fn is_inline(&self, at: NonNull<dyn Entry>) -> bool {
+        std::ptr::addr_eq(at.as_ptr(), self.buf.0.as_ptr())
     }
 
     /// The entry held, if any. It stays valid until the slot is cleared, refilled or
@@ -83,7 +87,7 @@ impl TaskSlot {
         let Some(at) = self.entry.take() else {
             return;
         };
-        if self.inline {
+        if self.is_inline(at) {
             // SAFETY: `put` wrote an entry of this type at `at`, inside `buf`, and nothing
             // has dropped it since (`entry` was `Some` until the `take` above).
             unsafe { at.as_ptr().drop_in_place() };
@@ -191,7 +195,7 @@ mod tests {
         let buf = slot.buf.0.as_ptr() as usize;
 
         let at = slot.put(Counted::<8>(drops.clone(), [0; 8]));
-        assert!(slot.inline);
+        assert!(slot.is_inline(slot.get().unwrap()));
         assert_eq!(at.as_ptr() as usize, buf);
 
         // Refilling drops the old entry, inline or boxed, exactly once.
@@ -201,21 +205,27 @@ mod tests {
         ));
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         assert!(size_of::<Counted<{ INLINE_BYTES }>>() > INLINE_BYTES);
-        assert!(!slot.inline);
+        assert!(!slot.is_inline(slot.get().unwrap()));
         assert_ne!(at.as_ptr() as usize, buf);
         // SAFETY: the slot holds this entry and is not touched while `at` is read.
         assert_eq!(unsafe { at.as_ref() }.1[INLINE_BYTES - 1], 1);
 
         slot.put(OverAligned(drops.clone()));
         assert_eq!(drops.load(Ordering::SeqCst), 2);
-        assert!(!slot.inline, "an entry aligned to more than 16 is boxed");
+        assert!(
+            !slot.is_inline(slot.get().unwrap()),
+            "an entry aligned to more than 16 is boxed"
+        );
 
         slot.put(Counted::<{ INLINE_BYTES - 8 }>(
             drops.clone(),
             [2; INLINE_BYTES - 8],
         ));
         assert_eq!(drops.load(Ordering::SeqCst), 3);
-        assert!(slot.inline, "an entry of exactly INLINE_BYTES fits");
+        assert!(
+            slot.is_inline(slot.get().unwrap()),
+            "an entry of exactly INLINE_BYTES fits"
+        );
         assert!(slot.get().is_some());
 
         slot.clear();

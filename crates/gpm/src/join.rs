@@ -283,3 +283,28 @@ impl<T> fmt::Debug for JoinHandle<T> {
         f.debug_struct("JoinHandle").field("id", &self.id).finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A goroutine that captures a channel end and two words (skynet's nodes, a worker with
+    /// its queue) keeps its task inside its G record, so its spawn makes no allocation of
+    /// its own (see `gpm_g::task`).
+    #[test]
+    fn a_small_task_fits_inside_the_g_record() {
+        fn task_size<F: FnOnce() -> T, T>(_: &F) -> usize {
+            size_of::<Task<F, T>>()
+        }
+        let (tx, _rx) = gpm_chan::bounded::<u64>(0);
+        let (a, b) = (1u64, 2u64);
+        let f = move || {
+            let _ = (&tx, a, b);
+        };
+        assert!(
+            task_size(&f) <= gpm_g::INLINE_BYTES,
+            "{} bytes",
+            task_size(&f)
+        );
+    }
+}

@@ -20,8 +20,8 @@ struct Aligned([u8; 64]);
 /// each computes from its captures.
 fn spawn_every_size() -> u64 {
     let small = 7u64;
-    let mid = [3u8; 100];
-    let edge = [5u8; 120];
+    let mid = [3u8; 40];
+    let edge = [5u8; 60];
     let big = [1u8; 4096];
     let aligned = Aligned([2; 64]);
     let hs = vec![
@@ -42,7 +42,7 @@ fn spawn_every_size() -> u64 {
     hs.into_iter().map(|h| h.join().unwrap()).sum()
 }
 
-const EVERY_SIZE: u64 = 1 + 7 + 300 + 600 + 4096 + 128;
+const EVERY_SIZE: u64 = 1 + 7 + 120 + 300 + 4096 + 128;
 
 #[test]
 fn closures_of_any_size_and_alignment_run() {
