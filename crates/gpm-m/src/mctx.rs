@@ -184,6 +184,18 @@ pub(crate) fn ctx_of(s: &Scheduler) -> Option<&MCtx> {
     ptr::eq(c.sched, s).then_some(c)
 }
 
+/// Calls `f` with the scheduler whose M is the calling thread, if any, without taking a
+/// reference: every M's spawns would fight over the cache line of one count.
+#[inline]
+pub(crate) fn with_current_sched<R>(f: impl FnOnce(&Scheduler) -> R) -> Option<R> {
+    let c = ctx();
+    // SAFETY: as in `ctx_of`. The scheduler outlives the call: the M's frame in `run_m`
+    // holds an `Arc<Scheduler>`, and so does the record of the goroutine that calls (if the
+    // call parks and resumes on another M, that second reference still holds).
+    let s = unsafe { c.as_ref()?.sched.as_ref()? };
+    Some(f(s))
+}
+
 /// The scheduler whose M is the calling thread.
 pub(crate) fn current_sched() -> Option<Arc<Scheduler>> {
     let c = ctx();

@@ -202,6 +202,13 @@ impl Scheduler {
         worker_ctx::current_sched()
     }
 
+    /// Calls `f` with the scheduler whose M is the calling thread, if any. Unlike
+    /// [`Scheduler::current`] it takes no reference, so it is what a spawn uses.
+    #[inline]
+    pub fn with_current<R>(f: impl FnOnce(&Scheduler) -> R) -> Option<R> {
+        worker_ctx::with_current_sched(f)
+    }
+
     /// Creates a goroutine running `entry` and makes it runnable; returns a reference to the
     /// entry, which the G record holds (for a join handle). Inside a goroutine of this
     /// runtime the new G goes to the spawner's `runnext` (Go's `newproc`); from outside, to

@@ -477,15 +477,17 @@ pub(crate) fn current_stats() -> gpm_m::Stats {
     }
 }
 
-/// The scheduler to spawn on: the calling goroutine's, else the global one.
-pub(crate) fn current_or_global() -> io::Result<Arc<Scheduler>> {
+/// Calls `f` with the scheduler to spawn on: the calling goroutine's, else the global one.
+pub(crate) fn with_current_or_global<R>(f: impl FnOnce(&Scheduler) -> R) -> io::Result<R> {
     if gpm_g::shutting_down() {
         return Err(io::Error::other(
             "gpm: cannot spawn while the runtime is shutting down",
         ));
     }
-    match Scheduler::current() {
-        Some(s) => Ok(s),
-        None => Ok(global()?.sched.clone()),
+    let mut f = Some(f);
+    if let Some(r) = Scheduler::with_current(|s| f.take().expect("called once")(s)) {
+        return Ok(r);
     }
+    let f = f.take().expect("not called");
+    Ok(f(&global()?.sched))
 }

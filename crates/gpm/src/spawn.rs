@@ -2,8 +2,6 @@
 //! a goroutine is a loom thread (see `crate::loom`).
 
 use std::io;
-#[cfg(not(loom))]
-use std::sync::Arc;
 
 #[cfg(not(loom))]
 use gpm_g::GId;
@@ -151,13 +149,12 @@ impl Builder {
         }
         #[cfg(not(loom))]
         {
-            let sched = runtime::current_or_global()?;
-            self.spawn_on(&sched, f)
+            runtime::with_current_or_global(|sched| self.spawn_on(sched, f))?
         }
     }
 
     #[cfg(not(loom))]
-    pub(crate) fn spawn_on<F, T>(self, sched: &Arc<Scheduler>, f: F) -> io::Result<JoinHandle<T>>
+    pub(crate) fn spawn_on<F, T>(self, sched: &Scheduler, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
