@@ -83,7 +83,7 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
                     g.id()
                 );
                 if let Body::Unstarted = mem::replace(body, Body::Done) {
-                    entry_of(g).cancel();
+                    cancel(g);
                 }
                 g.state.finish();
                 return Ran::Exited;
@@ -156,16 +156,30 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
     }
 }
 
-/// The entry of a G that this thread owns. It stays valid while the G record lives (the
-/// slot changes only through a unique `GRef`, see `G::recycle`).
+/// The entry of a G that this thread runs (or kills). A shared look: the G's join handle
+/// may read the entry at the same time, and nobody changes the slot of a shared record
+/// (only `G::retire` and `G::recycle` do, through the one `GRef`).
 fn entry_of(g: &GRef) -> &dyn crate::Entry {
-    // SAFETY: this thread owns the G (it runs it, or kills it with every M stopped), and
-    // nobody changes the slot of a record they share. Every G is made with an entry.
+    // SAFETY: as above; every G is made with an entry, and keeps it until it is retired,
+    // which an exited G only is.
     unsafe {
         (*g.task.get())
             .get()
             .expect("every G has an entry")
             .as_ref()
+    }
+}
+
+/// Tells the entry of a G that will never run. Its closure's destructors run here, on the
+/// M's stack: a panic among them is reported and contained, not let loose in the scheduler.
+fn cancel(g: &GRef) {
+    let entry = entry_of(g);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || entry.cancel()));
+    if r.is_err() {
+        eprintln!(
+            "gpm: a destructor panicked while unstarted goroutine {} was dropped",
+            g.id()
+        );
     }
 }
 
@@ -230,16 +244,7 @@ pub fn kill(g: &GRef) {
                 );
             }
         }
-        Body::Unstarted => {
-            let entry = entry_of(g);
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || entry.cancel()));
-            if r.is_err() {
-                eprintln!(
-                    "gpm: a destructor panicked while unstarted goroutine {} was dropped",
-                    g.id()
-                );
-            }
-        }
+        Body::Unstarted => cancel(g),
         Body::Done => {}
     }
 }

@@ -16,8 +16,9 @@ use crate::task::{EntryRef, TaskSlot};
 use crate::Sched;
 
 /// A goroutine's id: unique in the process, never reused, starting at 1. Ids rise in the
-/// order one thread spawns; across threads they need not (each thread takes them from the
-/// process-wide counter [`ID_BATCH`] at a time).
+/// order one OS thread hands them out; otherwise they need not (each thread takes them from
+/// the process-wide counter [`ID_BATCH`] at a time, and a goroutine that spawns may move
+/// between threads).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GId(pub u64);
 
@@ -79,7 +80,7 @@ pub struct G {
     pub(crate) yielder: Cell<*const Yielder<(), Switch>>,
     /// Address of the canary word of a stack without a guard page, 0 otherwise.
     pub(crate) canary: Cell<usize>,
-    /// The entry closure until the first run, then the coroutine. Touched only by the
+    /// Unstarted until the first run, then the coroutine, then done. Touched only by the
     /// thread that currently runs the G (the state protocol makes that one thread).
     pub(crate) body: UnsafeCell<Body>,
     // The rest is read at a G's first run, by the trace, or on rare paths.
@@ -89,9 +90,10 @@ pub struct G {
     /// What the overflow handler reads while this G runs.
     pub(crate) running: UnsafeCell<Running>,
     pinned_to: std::sync::Mutex<Option<Pin>>,
-    /// What the G runs (see [`crate::task`]). Declared after `body` so that it is dropped
-    /// after it: a coroutine still alive when the record is dropped unwinds first, while the
-    /// entry it runs is still there.
+    /// What the G runs (see [`crate::task`]). Read shared by the G's runner and by its join
+    /// handle; changed only through the record's one `GRef` (`retire`, `recycle`). Declared
+    /// after `body` so that it is dropped after it: a coroutine still alive when the record
+    /// is dropped unwinds first, while the entry it runs is still there.
     pub(crate) task: UnsafeCell<TaskSlot>,
 }
 
@@ -145,7 +147,7 @@ impl G {
         // The name's bytes live in their own heap block, so the pointer the overflow
         // handler reads stays valid when the Box moves into the G.
         let running = running_record(id, name.as_deref());
-        let mut g = Arc::new(G {
+        let g = Arc::new(G {
             id,
             name,
             stack_size,
@@ -159,13 +161,29 @@ impl G {
             canary: Cell::new(0),
             pin_depth: AtomicU32::new(0),
             pinned_to: std::sync::Mutex::new(None),
-            task: UnsafeCell::new(TaskSlot::empty()),
+            task: UnsafeCell::new(TaskSlot::new(entry)),
         });
-        // Filled in place: an inline entry must not move (see `TaskSlot`).
-        let inner = Arc::get_mut(&mut g).expect("a new Arc is unique");
-        let at = inner.task.get_mut().put(entry);
-        let entry = EntryRef::new(g.clone(), at);
+        let entry = entry_ref(&g);
         (g, entry)
+    }
+
+    /// Makes the record of an exited G ready for a free list: drops its entry, so that a free
+    /// record keeps nothing of its last goroutine (a boxed task, say) until it is reused.
+    /// Returns false, and does nothing, unless `g` is the only reference to an exited G; the
+    /// record may then be passed to [`G::recycle`].
+    ///
+    /// No user code runs here: the only reference being `g` means the goroutine's join
+    /// handle is gone, and with it any result (a handle takes a finished result with it, and
+    /// a goroutine whose handle is gone drops its own); the closure went at the run.
+    pub fn retire(g: &mut GRef) -> bool {
+        let Some(inner) = Arc::get_mut(g) else {
+            return false;
+        };
+        if !matches!(inner.body.get_mut(), Body::Done) {
+            return false;
+        }
+        inner.task.get_mut().clear();
+        true
     }
 
     /// Reuses the record of a G that has exited, for a new goroutine on the same scheduler
@@ -192,14 +210,15 @@ impl G {
         *inner.killed.get_mut() = false;
         *inner.registry_slot.get_mut() = u64::MAX;
         *inner.body.get_mut() = Body::Unstarted;
-        // Drops the old goroutine's entry, which nothing refers to any more (`g` is unique).
-        let at = inner.task.get_mut().put(entry);
+        // Drops the old goroutine's entry if `retire` has not, which nothing refers to any
+        // more (`g` is unique).
+        inner.task.get_mut().put(entry);
         inner.yielder.set(std::ptr::null());
         inner.canary.set(0);
         *inner.pin_depth.get_mut() = 0;
         *inner.pinned_to.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
         *inner.running.get_mut() = running_record(id, inner.name.as_deref());
-        Ok(EntryRef::new(g.clone(), at))
+        Ok(entry_ref(g))
     }
 
     /// This goroutine's id.
@@ -297,6 +316,13 @@ impl G {
     }
 }
 
+/// A reference to the entry of `g`, which the caller knows to be an `E`.
+fn entry_ref<E: Entry>(g: &GRef) -> EntryRef<E> {
+    // SAFETY: a shared look at the slot, which nobody changes while the record is shared.
+    let at = unsafe { (*g.task.get()).get_as::<E>() };
+    EntryRef::new(g.clone(), at.expect("the G was just given its entry"))
+}
+
 /// The overflow handler's record for a G that has no stack yet.
 fn running_record(id: GId, name: Option<&str>) -> Running {
     Running {
@@ -322,8 +348,7 @@ impl fmt::Debug for G {
 mod tests {
     use super::*;
 
-    /// The fields of the hot path end within two cache lines of the `Arc` allocation's
-    /// start (its two counts come first), as the `repr(C)` order promises.
+    /// Ids from two threads never collide, and one thread's rise.
     #[test]
     fn ids_are_unique_across_threads_and_rise_within_one() {
         let per_thread = 3 * ID_BATCH as usize + 5;
@@ -339,6 +364,8 @@ mod tests {
         assert!(all[0].0 >= 1, "ids start at 1");
     }
 
+    /// The fields of the hot path end within two cache lines of the `Arc` allocation's
+    /// start (its two counts come first), as the `repr(C)` order promises.
     #[test]
     fn hot_fields_fit_two_lines() {
         let counts = 2 * std::mem::size_of::<usize>();

@@ -7,11 +7,17 @@
 //! An entry larger than [`INLINE_BYTES`] (or aligned to more than 16) is boxed instead, and
 //! the slot holds the box.
 //!
-//! The entry stays in its slot from the spawn until the record is reused for another
-//! goroutine or dropped, long after the goroutine has finished: a join handle reads the
-//! result from it. A record is reused only through a unique `GRef` (see `G::recycle`), so
-//! an [`EntryRef`], which holds a `GRef`, keeps its entry in place for as long as it lives.
+//! The entry stays in its slot from the spawn until the record goes to a free list, is
+//! reused for another goroutine or is dropped, long after the goroutine has finished: a join
+//! handle reads the result from it. All three need the record's only `GRef` (see
+//! `G::retire`, `G::recycle`), so an [`EntryRef`], which holds a `GRef`, keeps its entry in
+//! place for as long as it lives.
+//!
+//! The slot holds no pointer into itself: it records how to find the entry from the buffer's
+//! address (a function per entry type), so the record may be built by value and moved into
+//! its `Arc`, and every access derives its pointer afresh from the slot it goes through.
 
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::mem::MaybeUninit;
 use std::ops::Deref;
@@ -31,69 +37,104 @@ struct Buf(MaybeUninit<[u8; INLINE_BYTES]>);
 
 const _: () = assert!(std::mem::align_of::<Buf>() == INLINE_ALIGN);
 
-/// A G record's entry: in `buf`, or boxed, or none yet.
-///
-/// It points into itself while it holds an inline entry, so it must not move then: it is
-/// filled only in place, inside the record's `Arc` (`G::new` fills it after the `Arc` is
-/// made), and the record never moves out of its `Arc`.
+/// How a slot holds its entry: where to find it from the buffer's address, and how to drop
+/// it. One pair of functions per entry type and placement.
+#[derive(Clone, Copy)]
+struct Kind {
+    /// The entry, from the buffer's address.
+    entry: unsafe fn(*mut u8) -> *mut dyn Entry,
+    /// Drops the entry (and frees its box, for a boxed one), from the buffer's address.
+    drop: unsafe fn(*mut u8),
+}
+
+/// An entry stored in the buffer.
+unsafe fn inline_entry<E: Entry>(buf: *mut u8) -> *mut dyn Entry {
+    buf.cast::<E>()
+}
+
+/// Drops an entry stored in the buffer.
+unsafe fn inline_drop<E: Entry>(buf: *mut u8) {
+    // SAFETY: the caller passes a buffer that holds an `E`, which nothing uses any more.
+    unsafe { buf.cast::<E>().drop_in_place() }
+}
+
+/// An entry in a box whose pointer is stored in the buffer.
+unsafe fn boxed_entry<E: Entry>(buf: *mut u8) -> *mut dyn Entry {
+    // SAFETY: the caller passes a buffer that holds the box's pointer.
+    unsafe { buf.cast::<*mut E>().read() }
+}
+
+/// Drops and frees a boxed entry.
+unsafe fn boxed_drop<E: Entry>(buf: *mut u8) {
+    // SAFETY: the caller passes a buffer that holds a pointer from `Box::into_raw`, whose
+    // entry nothing uses any more.
+    drop(unsafe { Box::from_raw(buf.cast::<*mut E>().read()) })
+}
+
+/// A G record's entry: in the buffer, or boxed, or none.
 pub(crate) struct TaskSlot {
-    buf: Buf,
-    /// The entry: in `buf` when it points there, boxed otherwise (a box is never at `buf`,
-    /// which lies inside another live allocation, the G record; not even a zero-sized one,
-    /// whose dangling address is its alignment).
-    entry: Option<NonNull<dyn Entry>>,
+    /// The entry itself, or the pointer of its box. In an `UnsafeCell` because an entry is
+    /// used through shared references and may change its own state through them.
+    buf: UnsafeCell<Buf>,
+    kind: Option<Kind>,
 }
 
 impl TaskSlot {
-    /// A slot with no entry.
-    pub(crate) const fn empty() -> TaskSlot {
-        TaskSlot {
-            buf: Buf(MaybeUninit::uninit()),
-            entry: None,
+    /// A slot holding `entry`.
+    pub(crate) fn new<E: Entry>(entry: E) -> TaskSlot {
+        let mut slot = TaskSlot {
+            buf: UnsafeCell::new(Buf(MaybeUninit::uninit())),
+            kind: None,
+        };
+        slot.put(entry);
+        slot
+    }
+
+    /// Drops the entry held, if any, and stores `entry`.
+    pub(crate) fn put<E: Entry>(&mut self, entry: E) {
+        self.clear();
+        let buf = self.buf.get_mut().0.as_mut_ptr().cast::<u8>();
+        if size_of::<E>() <= INLINE_BYTES && align_of::<E>() <= INLINE_ALIGN {
+            // SAFETY: the buffer is large and aligned enough for an `E` (just checked), and
+            // holds nothing (`clear` above dropped any entry).
+            unsafe { buf.cast::<E>().write(entry) };
+            self.kind = Some(Kind {
+                entry: inline_entry::<E>,
+                drop: inline_drop::<E>,
+            });
+        } else {
+            let boxed = Box::into_raw(Box::new(entry));
+            // SAFETY: the buffer is aligned and large enough for a pointer, and holds nothing.
+            unsafe { buf.cast::<*mut E>().write(boxed) };
+            self.kind = Some(Kind {
+                entry: boxed_entry::<E>,
+                drop: boxed_drop::<E>,
+            });
         }
     }
 
-    /// Drops the entry held, if any, and stores `entry`; returns where it now lives.
-    pub(crate) fn put<E: Entry>(&mut self, entry: E) -> NonNull<E> {
-        self.clear();
-        let fits = size_of::<E>() <= INLINE_BYTES && align_of::<E>() <= INLINE_ALIGN;
-        let at = if fits {
-            let at = self.buf.0.as_mut_ptr().cast::<E>();
-            // SAFETY: `buf` is large and aligned enough for an `E` (`fits`), and holds no
-            // entry (`clear` above dropped any).
-            unsafe { at.write(entry) };
-            NonNull::new(at).expect("the slot is not at address 0")
-        } else {
-            NonNull::from(Box::leak(Box::new(entry)))
-        };
-        self.entry = Some(at);
-        at
-    }
-
-    /// True if the entry `at` (held by this slot) is stored in `buf`.
-    fn is_inline(&self, at: NonNull<dyn Entry>) -> bool {
-        std::ptr::addr_eq(at.as_ptr(), self.buf.0.as_ptr())
-    }
-
     /// The entry held, if any. It stays valid until the slot is cleared, refilled or
-    /// dropped, which needs `&mut` to the slot.
+    /// dropped, all of which need `&mut` to the slot.
     #[inline]
     pub(crate) fn get(&self) -> Option<NonNull<dyn Entry>> {
-        self.entry
+        let kind = self.kind?;
+        // SAFETY: `kind` was set by `put` together with what the buffer holds for it.
+        let at = unsafe { (kind.entry)(self.buf.get().cast::<u8>()) };
+        NonNull::new(at)
+    }
+
+    /// The entry held, as the `E` that the caller knows it is.
+    pub(crate) fn get_as<E: Entry>(&self) -> Option<NonNull<E>> {
+        self.get().map(NonNull::cast::<E>)
     }
 
     /// Drops the entry held, if any.
     pub(crate) fn clear(&mut self) {
-        let Some(at) = self.entry.take() else {
-            return;
-        };
-        if self.is_inline(at) {
-            // SAFETY: `put` wrote an entry of this type at `at`, inside `buf`, and nothing
-            // has dropped it since (`entry` was `Some` until the `take` above).
-            unsafe { at.as_ptr().drop_in_place() };
-        } else {
-            // SAFETY: `put` made `at` with `Box::leak`, and nothing has freed it since.
-            drop(unsafe { Box::from_raw(at.as_ptr()) });
+        if let Some(kind) = self.kind.take() {
+            // SAFETY: `kind` was set by `put` together with what the buffer holds, and
+            // nothing has dropped it since (`kind` was `Some` until the `take`); `&mut self`
+            // means nobody uses the entry any more.
+            unsafe { (kind.drop)(self.buf.get_mut().0.as_mut_ptr().cast::<u8>()) };
         }
     }
 }
@@ -112,7 +153,8 @@ pub struct EntryRef<E: ?Sized> {
 }
 
 impl<E: ?Sized> EntryRef<E> {
-    /// `at` must point into the entry of `g`, valid for as long as a `GRef` to `g` lives.
+    /// `at` must point into the entry of `g` (derived through a shared reference to its
+    /// slot), valid for as long as a `GRef` to `g` lives.
     pub(crate) fn new(g: GRef, at: NonNull<E>) -> EntryRef<E> {
         EntryRef { g, at }
     }
@@ -188,32 +230,33 @@ mod tests {
         }
     }
 
+    /// True if the slot's entry lives in its buffer.
+    fn is_inline(slot: &TaskSlot) -> bool {
+        std::ptr::addr_eq(slot.get().expect("an entry").as_ptr(), slot.buf.get())
+    }
+
     #[test]
     fn small_entries_live_inline_and_others_are_boxed() {
         let drops = Arc::new(AtomicUsize::new(0));
-        let mut slot = Box::new(TaskSlot::empty());
-        let buf = slot.buf.0.as_ptr() as usize;
-
-        let at = slot.put(Counted::<8>(drops.clone(), [0; 8]));
-        assert!(slot.is_inline(slot.get().unwrap()));
-        assert_eq!(at.as_ptr() as usize, buf);
+        let mut slot = TaskSlot::new(Counted::<8>(drops.clone(), [0; 8]));
+        assert!(is_inline(&slot));
 
         // Refilling drops the old entry, inline or boxed, exactly once.
-        let at = slot.put(Counted::<{ INLINE_BYTES }>(
+        slot.put(Counted::<{ INLINE_BYTES }>(
             drops.clone(),
             [1; INLINE_BYTES],
         ));
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         assert!(size_of::<Counted<{ INLINE_BYTES }>>() > INLINE_BYTES);
-        assert!(!slot.is_inline(slot.get().unwrap()));
-        assert_ne!(at.as_ptr() as usize, buf);
-        // SAFETY: the slot holds this entry and is not touched while `at` is read.
+        assert!(!is_inline(&slot));
+        let at = slot.get_as::<Counted<{ INLINE_BYTES }>>().unwrap();
+        // SAFETY: the slot holds this entry and is not changed while `at` is read.
         assert_eq!(unsafe { at.as_ref() }.1[INLINE_BYTES - 1], 1);
 
         slot.put(OverAligned(drops.clone()));
         assert_eq!(drops.load(Ordering::SeqCst), 2);
         assert!(
-            !slot.is_inline(slot.get().unwrap()),
+            !is_inline(&slot),
             "an entry aligned to more than 16 is boxed"
         );
 
@@ -222,11 +265,7 @@ mod tests {
             [2; INLINE_BYTES - 8],
         ));
         assert_eq!(drops.load(Ordering::SeqCst), 3);
-        assert!(
-            slot.is_inline(slot.get().unwrap()),
-            "an entry of exactly INLINE_BYTES fits"
-        );
-        assert!(slot.get().is_some());
+        assert!(is_inline(&slot), "an entry of exactly INLINE_BYTES fits");
 
         slot.clear();
         assert_eq!(drops.load(Ordering::SeqCst), 4);
@@ -239,5 +278,23 @@ mod tests {
             5,
             "dropping the slot drops its entry"
         );
+    }
+
+    #[test]
+    fn a_slot_can_move_with_its_entry() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut bytes = [0u8; 64];
+        bytes.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        let slot = TaskSlot::new(Counted::<64>(drops.clone(), bytes));
+        // Moved twice (into a box, then out of it into a vector), as a record is moved into
+        // its `Arc`: the entry is found again from wherever the slot now is.
+        let moved = *Box::new(slot);
+        let slots = vec![moved];
+        assert!(is_inline(&slots[0]));
+        let at = slots[0].get_as::<Counted<64>>().unwrap();
+        // SAFETY: the slot holds this entry and is not changed while `at` is read.
+        assert_eq!(unsafe { at.as_ref() }.1, bytes);
+        drop(slots);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
     }
 }

@@ -58,8 +58,9 @@ pub const DEFAULT_MAX_THREADS: usize = 512;
 /// waking together) that was more than half of all CPU time, with the Ms queueing on the
 /// lock. So a runtime keeps up to 131,072 free stacks. An idle stack keeps only the pages its
 /// last goroutine touched, one 4 KiB page for a shallow goroutine, so a pool filled by such a
-/// burst holds about 4 KiB per stack until the runtime is dropped. Trimming idle stacks over
-/// time belongs to sysmon (Go frees them at GC).
+/// burst holds about 4 KiB per stack until the runtime shuts down (`shutdown` frees them: a
+/// join handle or a parked goroutine's waker may keep the scheduler itself alive for longer).
+/// Trimming idle stacks over time belongs to sysmon (Go frees them at GC).
 const IDLE_STACKS: usize = 131_072;
 
 /// An idle M's parking place, as listed in the idle-M list.
@@ -497,6 +498,9 @@ impl Scheduler {
         drop(self.timers.clear());
         // Free G records refer back to this scheduler; let both go.
         self.free_gs.lock().clear();
+        // The scheduler may outlive the runtime: a join handle holds its goroutine's record,
+        // and the record holds the scheduler. The idle stacks are what it holds of size.
+        self.stacks.trim();
         n
     }
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use gpm_g::exec::{self, Host, Ran};
 use gpm_g::stack::Stack;
-use gpm_g::{trace, GRef};
+use gpm_g::{trace, GRef, G};
 use gpm_p::queue::{GlobalQueue, LocalQueue};
 use gpm_p::steal::steal_work;
 use gpm_p::{Next, PRef, GLOBAL_TICK};
@@ -260,7 +260,7 @@ impl M<'_> {
 
     /// Keeps an exited G's record for reuse if nothing else refers to it.
     fn free_g(&mut self, mut g: GRef) {
-        if Arc::get_mut(&mut g).is_none() {
+        if !G::retire(&mut g) {
             return;
         }
         // SAFETY: only this thread touches `free_gs`, and no goroutine runs right now.

@@ -153,6 +153,10 @@ where
 /// An owned permission to join a goroutine (wait for it to finish and take its result).
 /// Dropping it detaches the goroutine, as with `std::thread::JoinHandle`.
 ///
+/// The result waits in the goroutine's record, so a handle keeps that record (about 350
+/// bytes) until it is joined or dropped, even after its runtime is gone; a goroutine whose
+/// handle was dropped frees its record for reuse as it ends.
+///
 /// ```
 /// let h: gpm::JoinHandle<Vec<u32>> = gpm::go!(|| (1..=3).collect());
 /// assert_eq!(h.join().unwrap(), [1, 2, 3]);

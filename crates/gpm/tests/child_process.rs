@@ -142,3 +142,61 @@ fn zero_procs_is_an_error_not_a_panic() {
         .unwrap_err();
     assert!(err.to_string().contains("exceeds the maximum"), "{err}");
 }
+
+/// A join handle keeps its goroutine's record, and so the scheduler, alive past the runtime's
+/// drop; the runtime's idle stacks must not stay with it. Counted in a child process because
+/// the count of mapped stack chunks is process-wide.
+#[test]
+fn a_handle_past_its_runtime_keeps_no_stacks() {
+    if role().as_deref() == Some("handle-past-runtime") {
+        if !gpm_g::stack::madv_guard_supported() {
+            println!("no chunked stacks on this kernel");
+            return;
+        }
+        let rt = gpm::Runtime::builder().procs(1).build().unwrap();
+        let (kept, before) = rt.block_on(|| {
+            // 300 goroutines parked at once hold 300 stacks (five chunks of 63); once they
+            // finish, the stacks go to the runtime's pool.
+            let (tx, rx) = gpm::bounded::<()>(0);
+            let hs: Vec<_> = (0..300)
+                .map(|_| {
+                    let rx = rx.clone();
+                    gpm::go!(move || rx.recv().is_err())
+                })
+                .collect();
+            drop(rx);
+            gpm::yield_now();
+            drop(tx);
+            let mut hs = hs.into_iter();
+            let kept = hs.next().unwrap();
+            assert!(hs.all(|h| h.join().unwrap()));
+            (kept, gpm_g::stack::mapped_chunks())
+        });
+        assert!(before >= 4, "300 stacks were mapped in {before} chunks");
+        drop(rt);
+        let after = gpm_g::stack::mapped_chunks();
+        assert!(
+            after <= 2,
+            "{after} chunks still mapped after the runtime's drop"
+        );
+        assert!(kept.join().unwrap(), "the kept handle still has its result");
+        println!("stack chunks mapped: {before} before the drop, {after} after");
+        return;
+    }
+    let out = child(
+        "a_handle_past_its_runtime_keeps_no_stacks",
+        "handle-past-runtime",
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{stdout}");
+    assert!(
+        stdout.contains("stack chunks mapped") || stdout.contains("no chunked stacks"),
+        "{stdout}"
+    );
+}
