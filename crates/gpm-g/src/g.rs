@@ -101,8 +101,12 @@ pub struct G {
 pub type Pin = Arc<dyn Any + Send + Sync>;
 
 /// What a goroutine runs: its closure together with wherever its result goes. The G record
-/// holds it (inside itself when it is small, see [`crate::task`]) until the record is reused
-/// or dropped, and a join handle reads the result from it through an [`EntryRef`].
+/// holds it (inside itself when it is small, see [`crate::task`]) until the record is retired,
+/// reused or dropped, and a join handle reads the result from it through an [`EntryRef`].
+///
+/// An entry is dropped on the scheduler's side, outside any goroutine (`G::retire`), once
+/// nothing refers to its G: by then its drop must run no code that can panic, which is why
+/// gpm's task gives its closure away in `run` or `cancel` and its result to whoever takes it.
 pub trait Entry: Send + Sync + 'static {
     /// Runs the goroutine's body, on the goroutine's stack. Called at most once.
     fn run(&self);
@@ -127,7 +131,7 @@ pub(crate) enum Body {
 unsafe impl Send for G {}
 // SAFETY: see the `Send` impl: shared access from other threads is limited to the atomics
 // and to the entry in `task`, which is `Sync` (`Entry: Sync`) and which nothing changes while
-// more than one `GRef` to the record exists (`recycle` needs the only one).
+// more than one `GRef` to the record exists (`retire` and `recycle` need the only one).
 unsafe impl Sync for G {}
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -318,9 +322,13 @@ impl G {
 
 /// A reference to the entry of `g`, which the caller knows to be an `E`.
 fn entry_ref<E: Entry>(g: &GRef) -> EntryRef<E> {
-    // SAFETY: a shared look at the slot, which nobody changes while the record is shared.
+    // SAFETY: a shared look at the slot, which nobody changes while the record is shared;
+    // the caller knows the entry's type.
     let at = unsafe { (*g.task.get()).get_as::<E>() };
-    EntryRef::new(g.clone(), at.expect("the G was just given its entry"))
+    let at = at.expect("the G was just given its entry");
+    // SAFETY: `at` points into the entry of `g`, derived through a shared reference to the
+    // slot.
+    unsafe { EntryRef::new(g.clone(), at) }
 }
 
 /// The overflow handler's record for a G that has no stack yet.

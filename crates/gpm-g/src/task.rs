@@ -113,8 +113,8 @@ impl TaskSlot {
         }
     }
 
-    /// The entry held, if any. It stays valid until the slot is cleared, refilled or
-    /// dropped, all of which need `&mut` to the slot.
+    /// The entry held, if any. It stays valid until the slot is cleared, refilled, moved or
+    /// dropped, all of which need the slot itself, not a shared reference to it.
     #[inline]
     pub(crate) fn get(&self) -> Option<NonNull<dyn Entry>> {
         let kind = self.kind?;
@@ -123,8 +123,12 @@ impl TaskSlot {
         NonNull::new(at)
     }
 
-    /// The entry held, as the `E` that the caller knows it is.
-    pub(crate) fn get_as<E: Entry>(&self) -> Option<NonNull<E>> {
+    /// The entry held, as an `E`.
+    ///
+    /// # Safety
+    ///
+    /// The entry must be an `E` (the slot does not record its type).
+    pub(crate) unsafe fn get_as<E: Entry>(&self) -> Option<NonNull<E>> {
         self.get().map(NonNull::cast::<E>)
     }
 
@@ -153,9 +157,13 @@ pub struct EntryRef<E: ?Sized> {
 }
 
 impl<E: ?Sized> EntryRef<E> {
-    /// `at` must point into the entry of `g` (derived through a shared reference to its
-    /// slot), valid for as long as a `GRef` to `g` lives.
-    pub(crate) fn new(g: GRef, at: NonNull<E>) -> EntryRef<E> {
+    /// A reference to the entry (or part of it) at `at`, which belongs to `g`.
+    ///
+    /// # Safety
+    ///
+    /// `at` must point into the entry of `g`, derived through a shared reference to its
+    /// slot, so that it stays valid for as long as a `GRef` to `g` lives.
+    pub(crate) unsafe fn new(g: GRef, at: NonNull<E>) -> EntryRef<E> {
         EntryRef { g, at }
     }
 
@@ -249,7 +257,8 @@ mod tests {
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         assert!(size_of::<Counted<{ INLINE_BYTES }>>() > INLINE_BYTES);
         assert!(!is_inline(&slot));
-        let at = slot.get_as::<Counted<{ INLINE_BYTES }>>().unwrap();
+        // SAFETY: the entry is this type.
+        let at = unsafe { slot.get_as::<Counted<{ INLINE_BYTES }>>() }.unwrap();
         // SAFETY: the slot holds this entry and is not changed while `at` is read.
         assert_eq!(unsafe { at.as_ref() }.1[INLINE_BYTES - 1], 1);
 
@@ -291,7 +300,8 @@ mod tests {
         let moved = *Box::new(slot);
         let slots = vec![moved];
         assert!(is_inline(&slots[0]));
-        let at = slots[0].get_as::<Counted<64>>().unwrap();
+        // SAFETY: the entry is this type.
+        let at = unsafe { slots[0].get_as::<Counted<64>>() }.unwrap();
         // SAFETY: the slot holds this entry and is not changed while `at` is read.
         assert_eq!(unsafe { at.as_ref() }.1, bytes);
         drop(slots);
