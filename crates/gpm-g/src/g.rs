@@ -180,14 +180,18 @@ impl G {
     /// handle is gone, and with it any result (a handle takes a finished result with it, and
     /// a goroutine whose handle is gone drops its own); the closure went at the run.
     pub fn retire(g: &mut GRef) -> bool {
-        let Some(inner) = Arc::get_mut(g) else {
+        let Some(inner) = Self::exited_and_unique(g) else {
             return false;
         };
-        if !matches!(inner.body.get_mut(), Body::Done) {
-            return false;
-        }
         inner.task.get_mut().clear();
         true
+    }
+
+    /// The record of `g` to change, if `g` is the only reference to it and its G has exited
+    /// (what `retire` and `recycle` both need).
+    fn exited_and_unique(g: &mut GRef) -> Option<&mut G> {
+        let inner = Arc::get_mut(g)?;
+        matches!(inner.body.get_mut(), Body::Done).then_some(inner)
     }
 
     /// Reuses the record of a G that has exited, for a new goroutine on the same scheduler
@@ -201,12 +205,9 @@ impl G {
         name: Option<String>,
         stack_size: usize,
     ) -> Result<EntryRef<E>, (E, Option<String>)> {
-        let Some(inner) = Arc::get_mut(g) else {
+        let Some(inner) = Self::exited_and_unique(g) else {
             return Err((entry, name));
         };
-        if !matches!(inner.body.get_mut(), Body::Done) {
-            return Err((entry, name));
-        }
         inner.id = id;
         inner.name = name.map(String::into_boxed_str);
         inner.stack_size = stack_size;

@@ -172,11 +172,6 @@ impl<E: ?Sized> EntryRef<E> {
         let at = NonNull::from(part(&self));
         EntryRef { g: self.g, at }
     }
-
-    /// The G whose entry this is.
-    pub fn g(&self) -> &GRef {
-        &self.g
-    }
 }
 
 impl<E: ?Sized> Deref for EntryRef<E> {
