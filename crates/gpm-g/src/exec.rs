@@ -94,7 +94,7 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
         unreachable!("gpm: goroutine {} run after it finished", g.id());
     };
     set_current(GRef::as_ptr(g));
-    overflow::set_running(g.running.get());
+    overflow::set_running(&g.running);
     // The entry catches every panic of the goroutine; one that still escapes the coroutine
     // would unwind the M with its P and queues half-updated.
     let abort = AbortOnUnwind("gpm: a panic escaped a goroutine's root; aborting");
@@ -187,12 +187,7 @@ fn cancel(g: &GRef) {
 fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
     debug_assert!(matches!(body, Body::Unstarted));
     let entry: *const dyn crate::Entry = entry_of(g);
-    // SAFETY: only this thread touches `running` and `canary` while it owns the G.
-    unsafe {
-        let r = &mut *g.running.get();
-        (r.guard_lo, r.guard_hi) = stack.guard_range().unwrap_or((0, 0));
-    }
-    g.canary.set(stack.canary_addr().unwrap_or(0));
+    g.running.set_stack(&stack);
     let gp = GRef::as_ptr(g);
     let co = Co::with_stack(stack, move |yielder, ()| {
         // SAFETY: the coroutine lives inside the G, so the G outlives it.
@@ -208,10 +203,12 @@ fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
 /// Stacks without a guard page carry a canary word at their lowest address; a G that ran
 /// past it has overflowed. Checked at every switch out.
 fn check_canary(g: &GRef) {
-    let addr = g.canary.get();
+    let Some(addr) = g.running.canary() else {
+        return;
+    };
     // SAFETY: `addr` came from `canary_addr()` of the stack that the G's coroutine owns,
     // which is alive, and this thread has just switched the G out.
-    if addr != 0 && !unsafe { stack::canary_ok(addr) } {
+    if !unsafe { stack::canary_ok(addr) } {
         overflow::report_overflow(g.id().0, g.name());
     }
 }
@@ -232,7 +229,7 @@ pub fn kill(g: &GRef) {
             let prev = crate::park::current_ptr();
             let prev_running = overflow::running();
             set_current(GRef::as_ptr(g));
-            overflow::set_running(g.running.get());
+            overflow::set_running(&g.running);
             // Dropping a suspended corosensei coroutine unwinds its stack.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(co)));
             overflow::set_running(prev_running);

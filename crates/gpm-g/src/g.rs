@@ -75,20 +75,18 @@ pub struct G {
     pin_depth: AtomicU32,
     pub(crate) sched: Arc<dyn Sched>,
     /// Slot for the scheduler's bookkeeping (gpm-m stores the G's registry index here).
-    registry_slot: AtomicU64,
+    registry_slot: AtomicU32,
+    /// The stack size the G asked for (at most `u32::MAX`, see [`G::new`]).
+    stack_size: u32,
     /// The G's yielder, valid while the coroutine is started and not finished.
     pub(crate) yielder: Cell<*const Yielder<(), Switch>>,
-    /// Address of the canary word of a stack without a guard page, 0 otherwise.
-    pub(crate) canary: Cell<usize>,
     /// Unstarted until the first run, then the coroutine, then done. Touched only by the
     /// thread that currently runs the G (the state protocol makes that one thread).
     pub(crate) body: UnsafeCell<Body>,
+    /// The G's id and name, and its stack's guard page or canary, as the overflow handler
+    /// reads them while this G runs (the stack word is read at every switch out, too).
+    pub(crate) running: Running,
     // The rest is read at a G's first run, by the trace, or on rare paths.
-    id: GId,
-    stack_size: usize,
-    name: Option<Box<str>>,
-    /// What the overflow handler reads while this G runs.
-    pub(crate) running: UnsafeCell<Running>,
     pinned_to: std::sync::Mutex<Option<Pin>>,
     /// What the G runs (see [`crate::task`]). Read shared by the G's runner and by its join
     /// handle; changed only through the record's one `GRef` (`retire`, `recycle`). Declared
@@ -122,7 +120,7 @@ pub(crate) enum Body {
     Done,
 }
 
-// SAFETY: the fields that are not Sync (`body`, `yielder`, `running`, `canary`) are only
+// SAFETY: the fields that are not Sync (`body`, `yielder`) are only
 // touched by the single thread that currently runs the G or, before the first run and after
 // shutdown, by the thread that owns it exclusively; the state protocol (`state`) hands that
 // ownership from thread to thread with acquire/release transitions. The coroutine itself is
@@ -140,6 +138,10 @@ impl G {
     /// A new runnable G with id `id` (from [`GId::next`]) that will run `entry` on a stack of
     /// `stack_size` bytes, scheduled by `sched`, and a reference to its entry (for a join
     /// handle). The stack is allocated when the G first runs.
+    ///
+    /// # Panics
+    ///
+    /// If `stack_size` exceeds `u32::MAX` (gpm's facade caps it at 1 GiB).
     pub fn new<E: Entry>(
         id: GId,
         entry: E,
@@ -147,22 +149,15 @@ impl G {
         stack_size: usize,
         sched: Arc<dyn Sched>,
     ) -> (GRef, EntryRef<E>) {
-        let name: Option<Box<str>> = name.map(String::into_boxed_str);
-        // The name's bytes live in their own heap block, so the pointer the overflow
-        // handler reads stays valid when the Box moves into the G.
-        let running = running_record(id, name.as_deref());
         let g = Arc::new(G {
-            id,
-            name,
-            stack_size,
+            stack_size: stored_stack_size(stack_size),
             state: GState::new(),
             sched,
             killed: AtomicBool::new(false),
-            registry_slot: AtomicU64::new(u64::MAX),
+            registry_slot: AtomicU32::new(NO_REGISTRY_SLOT),
             body: UnsafeCell::new(Body::Unstarted),
             yielder: Cell::new(std::ptr::null()),
-            running: UnsafeCell::new(running),
-            canary: Cell::new(0),
+            running: running_record(id, name),
             pin_depth: AtomicU32::new(0),
             pinned_to: std::sync::Mutex::new(None),
             task: UnsafeCell::new(TaskSlot::new(entry)),
@@ -208,40 +203,37 @@ impl G {
         let Some(inner) = Self::exited_and_unique(g) else {
             return Err((entry, name));
         };
-        inner.id = id;
-        inner.name = name.map(String::into_boxed_str);
-        inner.stack_size = stack_size;
+        inner.running = running_record(id, name);
+        inner.stack_size = stored_stack_size(stack_size);
         inner.state = GState::new();
         *inner.killed.get_mut() = false;
-        *inner.registry_slot.get_mut() = u64::MAX;
+        *inner.registry_slot.get_mut() = NO_REGISTRY_SLOT;
         *inner.body.get_mut() = Body::Unstarted;
         // Drops the old goroutine's entry if `retire` has not, which nothing refers to any
         // more (`g` is unique).
         inner.task.get_mut().put(entry);
         inner.yielder.set(std::ptr::null());
-        inner.canary.set(0);
         *inner.pin_depth.get_mut() = 0;
         *inner.pinned_to.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
-        *inner.running.get_mut() = running_record(id, inner.name.as_deref());
         Ok(entry_ref(g))
     }
 
     /// This goroutine's id.
     #[inline]
     pub fn id(&self) -> GId {
-        self.id
+        GId(self.running.id())
     }
 
     /// This goroutine's name, if it was given one.
     #[inline]
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.running.name()
     }
 
     /// The stack size this G runs with.
     #[inline]
     pub fn stack_size(&self) -> usize {
-        self.stack_size
+        self.stack_size as usize
     }
 
     /// The scheduler this G belongs to.
@@ -255,15 +247,16 @@ impl G {
         self.state.load()
     }
 
-    /// The scheduler's slot for this G in its registry of live goroutines.
+    /// The scheduler's slot for this G in its registry of live goroutines
+    /// ([`NO_REGISTRY_SLOT`] if none).
     #[inline]
-    pub fn registry_slot(&self) -> u64 {
+    pub fn registry_slot(&self) -> u32 {
         self.registry_slot.load(Ordering::Relaxed)
     }
 
     /// Records the scheduler's registry slot for this G.
     #[inline]
-    pub fn set_registry_slot(&self, slot: u64) {
+    pub fn set_registry_slot(&self, slot: u32) {
         self.registry_slot.store(slot, Ordering::Relaxed);
     }
 
@@ -333,21 +326,23 @@ fn entry_ref<E: Entry>(g: &GRef) -> EntryRef<E> {
 }
 
 /// The overflow handler's record for a G that has no stack yet.
-fn running_record(id: GId, name: Option<&str>) -> Running {
-    Running {
-        guard_lo: 0,
-        guard_hi: 0,
-        id: id.0,
-        name_ptr: name.map_or(std::ptr::null(), str::as_ptr),
-        name_len: name.map_or(0, str::len),
-    }
+fn running_record(id: GId, name: Option<String>) -> Running {
+    Running::new(id.0, name.map(String::into_boxed_str))
+}
+
+/// What [`G::registry_slot`] says of a G that is in no registry.
+pub const NO_REGISTRY_SLOT: u32 = u32::MAX;
+
+/// `stack_size` as a G record stores it.
+fn stored_stack_size(stack_size: usize) -> u32 {
+    u32::try_from(stack_size).expect("gpm: a goroutine's stack size must fit in a u32")
 }
 
 impl fmt::Debug for G {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("G")
-            .field("id", &self.id)
-            .field("name", &self.name)
+            .field("id", &self.id())
+            .field("name", &self.name())
             .field("state", &self.state.load())
             .finish()
     }
@@ -374,16 +369,25 @@ mod tests {
     }
 
     /// The fields of the hot path end within two cache lines of the `Arc` allocation's
-    /// start (its two counts come first), as the `repr(C)` order promises.
+    /// start (its two counts come first), as the `repr(C)` order promises: the last of them
+    /// is the stack word that starts `running`.
     #[test]
     fn hot_fields_fit_two_lines() {
         let counts = 2 * std::mem::size_of::<usize>();
-        let hot_end = std::mem::offset_of!(G, body) + std::mem::size_of::<Body>();
+        let hot_end = std::mem::offset_of!(G, running) + std::mem::size_of::<usize>();
         assert!(
             counts + hot_end <= 128,
             "hot part of G ends at {}",
             counts + hot_end
         );
-        assert!(std::mem::offset_of!(G, id) >= hot_end);
+        assert!(std::mem::offset_of!(G, body) < std::mem::offset_of!(G, running));
+    }
+
+    /// A G record with its `Arc` counts is a 280-byte allocation (glibc's 288-byte chunk):
+    /// a finished goroutine whose join handle is kept pins the whole of it.
+    #[test]
+    fn a_record_stays_within_its_budget() {
+        let record = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<G>();
+        assert!(record <= 280, "a G record takes {record} bytes");
     }
 }

@@ -48,7 +48,7 @@ pub mod sync;
 mod task;
 pub mod trace;
 
-pub use g::{Entry, GId, GRef, Pin, G};
+pub use g::{Entry, GId, GRef, Pin, G, NO_REGISTRY_SLOT};
 pub use park::{
     current, current_id, in_goroutine, park, ready, ready_fifo, ready_owned, shutting_down,
     yield_now,

@@ -23,7 +23,7 @@
 //! * The scheduler tells the handler which goroutine runs on the thread with
 //!   [`set_running`]: one thread-local store per context switch (null when none runs).
 //! * The handler compares the fault address with the running goroutine's guard page
-//!   ([`Running::guard_lo`], [`Running::guard_hi`]). On a match it writes the message with
+//!   (recorded by [`Running::set_stack`]). On a match it writes the message with
 //!   `write(2)` (async-signal-safe: no allocation, no locks, the id formatted by hand into a
 //!   buffer on the signal stack) and calls `abort()`. Otherwise it hands the signal to the
 //!   previous handler: a previous `SIG_DFL` or `SIG_IGN` is restored as `SIG_DFL` and the
@@ -35,27 +35,80 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
 
-/// What the signal handler needs to know about the goroutine running on this thread.
+use crate::stack::{self, Stack};
+
+/// What the signal handler needs to know about the goroutine running on this thread: its
+/// id, its name and where its stack's guard page (or canary word) is.
 ///
-/// The scheduler keeps one per goroutine (it lives as long as the goroutine) and passes a
-/// pointer to [`set_running`] when it switches the goroutine in.
+/// The G record holds its goroutine's id and name here, once, and the scheduler passes a
+/// pointer to it to [`set_running`] when it switches the goroutine in. The id and the name
+/// change only through `&mut` (a record being reused); the stack is recorded, with one
+/// relaxed store, when the goroutine first runs. `repr(C)` keeps the stack word, which every
+/// switch out reads, first.
 #[repr(C)]
 #[derive(Debug)]
 pub struct Running {
-    /// Lowest address of the guard page (`Stack::guard_range().0`); 0 if none.
-    pub guard_lo: usize,
-    /// One past the highest address of the guard page; 0 if none (an empty range never
-    /// matches).
-    pub guard_hi: usize,
+    /// The stack, as one word: 0 before the goroutine has one; the lowest address of its
+    /// guard page (`Stack::guard_range().0`, page-aligned) for a stack with one; the address
+    /// of its canary word with [`CANARY_TAG`] set for a stack without (an aligned word, so
+    /// bit 0 is free).
+    stack: AtomicUsize,
+    id: u64,
+    name: Option<Box<str>>,
+}
+
+/// Bit 0 of [`Running::stack`]: set when it holds a canary word's address.
+const CANARY_TAG: usize = 1;
+
+impl Running {
+    /// The record of goroutine `id` named `name`, which has no stack yet.
+    pub fn new(id: u64, name: Option<Box<str>>) -> Running {
+        Running {
+            stack: AtomicUsize::new(0),
+            id,
+            name,
+        }
+    }
+
+    /// Records the stack the goroutine runs on: its guard page, or its canary word.
+    pub fn set_stack(&self, stack: &Stack) {
+        let word = match (stack.guard_range(), stack.canary_addr()) {
+            (Some((lo, _)), _) => lo,
+            (None, Some(canary)) => canary | CANARY_TAG,
+            (None, None) => 0,
+        };
+        self.stack.store(word, Ordering::Relaxed);
+    }
+
     /// The goroutine's id.
-    pub id: u64,
-    /// The goroutine's name (UTF-8 bytes, not NUL-terminated), or null when it has none.
-    pub name_ptr: *const u8,
-    /// Length of the name in bytes.
-    pub name_len: usize,
+    #[inline]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The goroutine's name, if it has one.
+    #[inline]
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The address of the canary word of the goroutine's stack, if it has a stack without a
+    /// guard page.
+    #[inline]
+    pub fn canary(&self) -> Option<usize> {
+        let word = self.stack.load(Ordering::Relaxed);
+        (word & CANARY_TAG != 0).then_some(word & !CANARY_TAG)
+    }
+
+    /// Whether `addr` lies in the guard page of the goroutine's stack. Async-signal-safe:
+    /// two loads (the page size was read when the stack was made).
+    fn guards(&self, addr: usize) -> bool {
+        let lo = self.stack.load(Ordering::Relaxed);
+        lo != 0 && lo & CANARY_TAG == 0 && lo <= addr && addr - lo < stack::known_page_size()
+    }
 }
 
 thread_local! {
@@ -140,17 +193,11 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         // si_code <= 0: sent by kill/tgkill/sigqueue, si_addr means nothing.
         if code > 0 && !running.is_null() {
             // SAFETY: `set_running` requires the pointer to stay valid until it is replaced,
-            // and only this thread replaces it (not while this handler runs on it).
+            // and only this thread replaces it (not while this handler runs on it). The id
+            // and name are not changed while the goroutine may run (that takes `&mut`).
             let r = unsafe { &*running };
-            if r.guard_lo <= addr && addr < r.guard_hi {
-                let name = if r.name_ptr.is_null() {
-                    None
-                } else {
-                    // SAFETY: the scheduler keeps the goroutine's name alive and unchanged
-                    // while the goroutine may run.
-                    Some(unsafe { std::slice::from_raw_parts(r.name_ptr, r.name_len) })
-                };
-                write_message(r.id, name);
+            if r.guards(addr) {
+                write_message(r.id, r.name.as_deref().map(str::as_bytes));
                 // SAFETY: abort is async-signal-safe.
                 unsafe { libc::abort() };
             }
@@ -401,5 +448,38 @@ impl Drop for AltStack {
         // SAFETY: the mapping is ours and no longer this thread's alternate stack; nothing
         // else refers to it.
         unsafe { libc::munmap(map.cast(), self.len.get()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::Guard;
+
+    /// The one stack word says where a stack's guard page is, or its canary word, and never
+    /// both.
+    #[test]
+    fn the_stack_word_tells_guard_pages_from_canaries() {
+        let r = Running::new(7, Some("seven".into()));
+        assert_eq!((r.id(), r.name()), (7, Some("seven")));
+        assert_eq!(r.canary(), None, "no stack yet");
+        assert!(!r.guards(0) && !r.guards(usize::MAX));
+
+        let canaried = Stack::with_guard(16 * 1024, Guard::Canary).unwrap();
+        r.set_stack(&canaried);
+        assert_eq!(r.canary(), canaried.canary_addr());
+        assert!(r.canary().is_some());
+        let at = r.canary().unwrap();
+        assert!(
+            [at - 1, at, at + 1, at + 8].iter().all(|&a| !r.guards(a)),
+            "a canary stack has no guard page"
+        );
+
+        let guarded = Stack::with_guard(16 * 1024, Guard::Mprotect).unwrap();
+        let (lo, hi) = guarded.guard_range().unwrap();
+        r.set_stack(&guarded);
+        assert_eq!(r.canary(), None);
+        assert!(r.guards(lo) && r.guards(hi - 1));
+        assert!(!r.guards(lo - 1) && !r.guards(hi));
     }
 }

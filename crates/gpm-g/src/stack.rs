@@ -390,7 +390,6 @@ fn too_big() -> io::Error {
 
 /// The system page size, asked once.
 pub(crate) fn page_size() -> usize {
-    static PAGE: AtomicUsize = AtomicUsize::new(0);
     let p = PAGE.load(Ordering::Relaxed);
     if p != 0 {
         return p;
@@ -402,6 +401,15 @@ pub(crate) fn page_size() -> usize {
     PAGE.store(p, Ordering::Relaxed);
     p
 }
+
+/// The page size once [`page_size`] has read it, 0 before: what a signal handler may call
+/// (`sysconf` is not async-signal-safe).
+pub(crate) fn known_page_size() -> usize {
+    PAGE.load(Ordering::Relaxed)
+}
+
+/// The page size, 0 until [`page_size`] first asks the kernel.
+static PAGE: AtomicUsize = AtomicUsize::new(0);
 
 /// The guard strategy new stacks start from: `GPM_STACK_GUARD` if set to `madvise`,
 /// `mprotect` or `canary` (read once), otherwise `Madvise` if the kernel supports it, else

@@ -4,7 +4,7 @@
 //! A spawn used to cost two allocations, the G record and the entry; with the entry inline
 //! it costs one, or none when a free record is reused. The record and its entry also share
 //! cache lines: the entry is read at the G's first run, right after the record's hot part.
-//! An entry larger than [`INLINE_BYTES`] (or aligned to more than 16) is boxed instead, and
+//! An entry larger than [`INLINE_BYTES`] (or aligned to more than 8) is boxed instead, and
 //! the slot holds the box.
 //!
 //! The entry stays in its slot from the spawn until the record goes to a free list, is
@@ -29,22 +29,45 @@ use crate::GRef;
 /// Size up to which an entry is stored inside the G record.
 pub const INLINE_BYTES: usize = 96;
 
-/// Alignment up to which an entry is stored inside the G record.
-const INLINE_ALIGN: usize = 16;
+/// Alignment up to which an entry is stored inside the G record: a word's, so that the
+/// slot (the buffer and its kind pointer) needs no padding. An entry aligned to 16 (one that
+/// holds a `u128`, say) is rare enough to be boxed.
+const INLINE_ALIGN: usize = 8;
 
-#[repr(C, align(16))]
+#[repr(C, align(8))]
 struct Buf(MaybeUninit<[u8; INLINE_BYTES]>);
 
 const _: () = assert!(std::mem::align_of::<Buf>() == INLINE_ALIGN);
 
 /// How a slot holds its entry: where to find it from the buffer's address, and how to drop
-/// it. One pair of functions per entry type and placement.
-#[derive(Clone, Copy)]
+/// it. One pair of functions per entry type and placement, in a `static` ([`Kind::of`]), so
+/// that a slot spends one word on it.
 struct Kind {
     /// The entry, from the buffer's address.
     entry: unsafe fn(*mut u8) -> *mut dyn Entry,
     /// Drops the entry (and frees its box, for a boxed one), from the buffer's address.
     drop: unsafe fn(*mut u8),
+}
+
+impl Kind {
+    /// The kind of an `E` stored in the buffer (`inline`) or boxed.
+    fn of<E: Entry>(inline: bool) -> &'static Kind {
+        if inline {
+            const {
+                &Kind {
+                    entry: inline_entry::<E>,
+                    drop: inline_drop::<E>,
+                }
+            }
+        } else {
+            const {
+                &Kind {
+                    entry: boxed_entry::<E>,
+                    drop: boxed_drop::<E>,
+                }
+            }
+        }
+    }
 }
 
 /// An entry stored in the buffer.
@@ -76,7 +99,7 @@ pub(crate) struct TaskSlot {
     /// The entry itself, or the pointer of its box. In an `UnsafeCell` because an entry is
     /// used through shared references and may change its own state through them.
     buf: UnsafeCell<Buf>,
-    kind: Option<Kind>,
+    kind: Option<&'static Kind>,
 }
 
 impl TaskSlot {
@@ -94,23 +117,17 @@ impl TaskSlot {
     pub(crate) fn put<E: Entry>(&mut self, entry: E) {
         self.clear();
         let buf = self.buf.get_mut().0.as_mut_ptr().cast::<u8>();
-        if size_of::<E>() <= INLINE_BYTES && align_of::<E>() <= INLINE_ALIGN {
+        let inline = size_of::<E>() <= INLINE_BYTES && align_of::<E>() <= INLINE_ALIGN;
+        if inline {
             // SAFETY: the buffer is large and aligned enough for an `E` (just checked), and
             // holds nothing (`clear` above dropped any entry).
             unsafe { buf.cast::<E>().write(entry) };
-            self.kind = Some(Kind {
-                entry: inline_entry::<E>,
-                drop: inline_drop::<E>,
-            });
         } else {
             let boxed = Box::into_raw(Box::new(entry));
             // SAFETY: the buffer is aligned and large enough for a pointer, and holds nothing.
             unsafe { buf.cast::<*mut E>().write(boxed) };
-            self.kind = Some(Kind {
-                entry: boxed_entry::<E>,
-                drop: boxed_drop::<E>,
-            });
         }
+        self.kind = Some(Kind::of::<E>(inline));
     }
 
     /// The entry held, if any. It stays valid until the slot is cleared, refilled, moved or
@@ -261,7 +278,7 @@ mod tests {
         assert_eq!(drops.load(Ordering::SeqCst), 2);
         assert!(
             !is_inline(&slot),
-            "an entry aligned to more than 16 is boxed"
+            "an entry aligned to more than 8 is boxed"
         );
 
         slot.put(Counted::<{ INLINE_BYTES - 8 }>(

@@ -589,14 +589,9 @@ fn overflow_child(id: u64, name: Option<&'static str>) {
     if let Ok(want) = std::env::var("GPM_EXPECT_GUARD") {
         assert_eq!(format!("{:?}", stack.guard()), want);
     }
-    let (lo, hi) = stack.guard_range().expect("a real guard page");
-    let running: &'static Running = Box::leak(Box::new(Running {
-        guard_lo: lo,
-        guard_hi: hi,
-        id,
-        name_ptr: name.map_or(std::ptr::null(), str::as_ptr),
-        name_len: name.map_or(0, str::len),
-    }));
+    assert!(stack.guard_range().is_some(), "a real guard page");
+    let running: &'static Running = Box::leak(Box::new(Running::new(id, name.map(Into::into))));
+    running.set_stack(&stack);
     let mut co = Coroutine::with_stack(stack, |_: &Yielder<(), ()>, ()| recurse(0));
     black_box(&held);
     overflow::set_running(running);
@@ -757,14 +752,9 @@ fn unrelated_segv_chains_to_std_handler() {
         overflow::install();
         // A goroutine is "running" with a real guard page; the fault is elsewhere.
         let stack = Stack::new(16 * 1024).unwrap();
-        let (lo, hi) = stack.guard_range().unwrap();
-        let running = Running {
-            guard_lo: lo,
-            guard_hi: hi,
-            id: 5,
-            name_ptr: "x".as_ptr(),
-            name_len: 1,
-        };
+        assert!(stack.guard_range().is_some());
+        let running = Running::new(5, Some("x".into()));
+        running.set_stack(&stack);
         overflow::set_running(&running);
         // SAFETY: none: this faults on purpose, in a child process that is meant to die.
         unsafe { black_box(std::ptr::null_mut::<u8>()).write_volatile(1) };

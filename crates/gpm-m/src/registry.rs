@@ -8,13 +8,11 @@
 //! run queue or running, so it never costs a registry lock. The registry is sharded by G
 //! id so that inserts and removals on different Ms rarely meet on one lock.
 
-use gpm_g::GRef;
+use gpm_g::{GRef, NO_REGISTRY_SLOT as UNREGISTERED};
 use parking_lot::Mutex;
 use slab::Slab;
 
 const SHARDS: usize = 16;
-/// The registry slot of a G that is not recorded (`G::new` starts with it).
-const UNREGISTERED: u64 = u64::MAX;
 
 /// The live goroutines of one runtime.
 pub struct Registry {
@@ -42,7 +40,10 @@ impl Registry {
     /// Records a new G.
     pub fn insert(&self, g: &GRef) {
         let slot = self.shards[Self::shard(g)].lock().insert(g.clone());
-        g.set_registry_slot(slot as u64);
+        // A shard's slots stay below `u32::MAX`: each one holds a parked goroutine, and so
+        // a stack, and four billion of those do not fit in an address space's memory.
+        let slot = u32::try_from(slot).ok().filter(|&s| s != UNREGISTERED);
+        g.set_registry_slot(slot.expect("gpm: more than u32::MAX parked goroutines in a shard"));
     }
 
     /// True if `g` is recorded. Only the M running `g` may ask.
