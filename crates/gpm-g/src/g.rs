@@ -13,6 +13,7 @@ use crate::overflow::Running;
 use crate::stack::Stack;
 use crate::state::GState;
 use crate::task::{EntryRef, TaskSlot};
+use crate::GRef;
 use crate::Sched;
 
 /// A goroutine's id: unique in the process, never reused, starting at 1. Ids rise in the
@@ -52,9 +53,6 @@ impl fmt::Display for GId {
         self.0.fmt(f)
     }
 }
-
-/// A shared reference to a G, as held by run queues, wait queues and timers.
-pub type GRef = Arc<G>;
 
 pub(crate) type Co = Coroutine<(), Switch, (), Stack>;
 
@@ -142,6 +140,8 @@ impl G {
     /// # Panics
     ///
     /// If `stack_size` exceeds `u32::MAX` (gpm's facade caps it at 1 GiB).
+    // A G exists only behind its counted reference (clippy would want `Self`).
+    #[allow(clippy::new_ret_no_self)]
     pub fn new<E: Entry>(
         id: GId,
         entry: E,
@@ -149,7 +149,7 @@ impl G {
         stack_size: usize,
         sched: Arc<dyn Sched>,
     ) -> (GRef, EntryRef<E>) {
-        let g = Arc::new(G {
+        let g = GRef::new(G {
             stack_size: stored_stack_size(stack_size),
             state: GState::new(),
             sched,
@@ -185,7 +185,7 @@ impl G {
     /// The record of `g` to change, if `g` is the only reference to it and its G has exited
     /// (what `retire` and `recycle` both need).
     fn exited_and_unique(g: &mut GRef) -> Option<&mut G> {
-        let inner = Arc::get_mut(g)?;
+        let inner = GRef::get_mut(g)?;
         matches!(inner.body.get_mut(), Body::Done).then_some(inner)
     }
 

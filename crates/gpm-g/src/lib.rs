@@ -9,7 +9,8 @@
 //! - [`overflow`]: the signal handler that turns a guard-page hit into
 //!   `goroutine <id> (<name>) has overflowed its stack` and an abort;
 //! - [`state`]: the G state word and its park/ready transitions (loom-checked);
-//! - [`G`] and [`GRef`]: the G record shared by run queues, wait queues and the scheduler;
+//! - [`G`] and [`GRef`]: the G record shared by run queues, wait queues and the scheduler,
+//!   and its counted reference, in memory of its own pool (`records`);
 //! - `task`: where a G keeps its [`Entry`], inside the record when it is small, and the
 //!   [`EntryRef`] through which a join handle reads it;
 //! - [`park`], [`ready`], [`yield_now`], [`current`]: what a goroutine and its wakers call;
@@ -37,10 +38,12 @@ pub mod block;
 mod chunk;
 pub mod exec;
 mod g;
+mod gref;
 #[cfg(loom)]
 pub mod loom_model;
 pub mod overflow;
 mod park;
+mod records;
 mod sched;
 pub mod stack;
 pub mod state;
@@ -48,7 +51,8 @@ pub mod sync;
 mod task;
 pub mod trace;
 
-pub use g::{Entry, GId, GRef, Pin, G, NO_REGISTRY_SLOT};
+pub use g::{Entry, GId, Pin, G, NO_REGISTRY_SLOT};
+pub use gref::GRef;
 pub use park::{
     current, current_id, in_goroutine, park, ready, ready_fifo, ready_owned, shutting_down,
     yield_now,

@@ -10,7 +10,6 @@
 use std::cell::Cell;
 use std::ptr;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use crate::exec::Switch;
 use crate::g::G;
@@ -34,13 +33,13 @@ pub(crate) fn current_ptr() -> *const G {
 /// A new reference to the G that `p` points to.
 ///
 /// # Safety
-/// `p` must come from `Arc::as_ptr` of a G that is still alive.
+/// `p` must come from `GRef::as_ptr` of a G that is still alive.
 unsafe fn clone_ref(p: *const G) -> GRef {
-    // SAFETY: the caller guarantees `p` is a live Arc<G>'s pointer; we add the reference
+    // SAFETY: the caller guarantees `p` is a live record's address; we add the reference
     // that `from_raw` then takes over.
     unsafe {
-        Arc::increment_strong_count(p);
-        Arc::from_raw(p)
+        GRef::increment_strong_count(p);
+        GRef::from_raw(p)
     }
 }
 

@@ -6,7 +6,7 @@
 //! | `word`    | meaning                                                                 |
 //! |-----------|-------------------------------------------------------------------------|
 //! | `EMPTY`   | nobody waits                                                            |
-//! | a waiter  | exactly one waiter is parked (the word is its token, an `Arc<G>` pointer) |
+//! | a waiter  | exactly one waiter is parked (the word is its token, a `GRef` pointer) |
 //! | `LIST`    | several waiters are parked; they are in the mutex-guarded list           |
 //!
 //! and `seq` counts readiness events. Go's fourth state, `pdReady` ("readiness arrived and
@@ -50,7 +50,7 @@ const EMPTY: usize = 0;
 const LIST: usize = 1;
 
 /// What a slot stores for a parked waiter: an owned handle that converts to and from a
-/// pointer-sized word. Inside the runtime it is a goroutine (`Arc<G>`).
+/// pointer-sized word. Inside the runtime it is a goroutine (`GRef`).
 pub trait Token: Sized {
     /// Gives up ownership as a word, which must be aligned to at least 2 (so it never
     /// equals one of the slot's own states).
@@ -66,14 +66,14 @@ pub trait Token: Sized {
 
 impl Token for gpm_g::GRef {
     fn into_raw(self) -> usize {
-        std::sync::Arc::into_raw(self) as usize
+        gpm_g::GRef::into_raw(self) as usize
     }
     unsafe fn from_raw(raw: usize) -> Self {
         // SAFETY: the caller passes a word from `into_raw` once.
-        unsafe { std::sync::Arc::from_raw(raw as *const gpm_g::G) }
+        unsafe { gpm_g::GRef::from_raw(raw as *const gpm_g::G) }
     }
     fn addr(&self) -> usize {
-        std::sync::Arc::as_ptr(self) as usize
+        gpm_g::GRef::as_ptr(self) as usize
     }
 }
 

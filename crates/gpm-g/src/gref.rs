@@ -1,0 +1,181 @@
+//! [`GRef`]: a counted, shared reference to a G record, like `Arc<G>`, whose memory comes
+//! from the record pool in [`crate::records`] instead of the global allocator.
+//!
+//! It is an `Arc` without weak references: one strong count in front of the record. The
+//! orderings are `Arc`'s (a relaxed increment, since a new reference is made from an existing
+//! one; a release decrement, and an acquire fence before the last one drops the record, so
+//! that every use of the record through other references happens before its drop).
+
+use std::alloc::Layout;
+use std::fmt;
+use std::mem::{offset_of, ManuallyDrop};
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+
+use crate::g::G;
+use crate::records::{Blocks, Cache};
+
+/// What a block of the record pool holds: the count, then the record.
+#[repr(C)]
+struct Inner {
+    strong: AtomicUsize,
+    g: G,
+}
+
+/// The pool of G record blocks, shared by every runtime of the process.
+static RECORDS: Blocks = Blocks::new(Layout::new::<Inner>());
+
+thread_local! {
+    static CACHE: Cache = const { Cache::new(&RECORDS) };
+}
+
+/// A shared reference to a G, as held by run queues, wait queues and timers.
+pub struct GRef {
+    inner: NonNull<Inner>,
+}
+
+// SAFETY: as for `Arc<G>`: a `GRef` gives shared access to a `G`, which is `Send + Sync`, and
+// its count is atomic.
+unsafe impl Send for GRef {}
+// SAFETY: see `Send`.
+unsafe impl Sync for GRef {}
+
+impl GRef {
+    /// Moves `g` into a fresh block; the reference returned is its only one.
+    pub(crate) fn new(g: G) -> GRef {
+        let block = CACHE
+            .try_with(|c| RECORDS.alloc(Some(&c.blocks)))
+            .unwrap_or_else(|_| RECORDS.alloc(None));
+        let inner = block.cast::<Inner>();
+        // SAFETY: the block is unused memory of `Inner`'s layout, owned by us from now on.
+        unsafe {
+            inner.write(Inner {
+                strong: AtomicUsize::new(1),
+                g,
+            })
+        };
+        GRef { inner }
+    }
+
+    #[inline]
+    fn inner(&self) -> &Inner {
+        // SAFETY: the block holds a live `Inner` for as long as a reference counts it.
+        unsafe { self.inner.as_ref() }
+    }
+
+    /// The address of the record (what [`GRef::from_raw`] takes back).
+    #[inline]
+    pub fn as_ptr(this: &GRef) -> *const G {
+        // SAFETY: `inner` points to a live `Inner`; this only computes a field's address.
+        unsafe { &raw const (*this.inner.as_ptr()).g }
+    }
+
+    /// Gives up the reference without dropping it, as a pointer to the record.
+    #[inline]
+    pub fn into_raw(this: GRef) -> *const G {
+        GRef::as_ptr(&ManuallyDrop::new(this))
+    }
+
+    /// Takes back a reference given up by [`GRef::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `p` must come from `into_raw` (or be counted by [`GRef::increment_strong_count`]),
+    /// and that reference must not be taken back twice.
+    #[inline]
+    pub unsafe fn from_raw(p: *const G) -> GRef {
+        // SAFETY: the caller passes the address of the `g` field of a live `Inner`.
+        let inner = unsafe { p.byte_sub(offset_of!(Inner, g)) }.cast::<Inner>();
+        GRef {
+            // SAFETY: derived from a non-null record address.
+            inner: unsafe { NonNull::new_unchecked(inner.cast_mut()) },
+        }
+    }
+
+    /// Counts one more reference to the record at `p`, for a later [`GRef::from_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `p` must be the address of a record that a live `GRef` refers to.
+    #[inline]
+    pub unsafe fn increment_strong_count(p: *const G) {
+        // SAFETY: the caller vouches for `p`; the new reference is given up at once.
+        let r = ManuallyDrop::new(unsafe { GRef::from_raw(p) });
+        std::mem::forget(GRef::clone(&r));
+    }
+
+    /// The record, to change, if `this` is its only reference.
+    #[inline]
+    pub fn get_mut(this: &mut GRef) -> Option<&mut G> {
+        // Acquire: every use through the references that are gone happened before.
+        if this.inner().strong.load(Ordering::Acquire) == 1 {
+            // SAFETY: no other reference exists, and none can be made but from `this`,
+            // which is borrowed mutably.
+            Some(unsafe { &mut (*this.inner.as_ptr()).g })
+        } else {
+            None
+        }
+    }
+
+    /// True if both refer to the same record.
+    #[inline]
+    pub fn ptr_eq(a: &GRef, b: &GRef) -> bool {
+        a.inner == b.inner
+    }
+
+    /// How many references the record has (a snapshot).
+    pub fn strong_count(this: &GRef) -> usize {
+        this.inner().strong.load(Ordering::Relaxed)
+    }
+}
+
+impl Clone for GRef {
+    #[inline]
+    fn clone(&self) -> GRef {
+        // Relaxed: a new reference comes from an existing one, which keeps the record alive.
+        let old = self.inner().strong.fetch_add(1, Ordering::Relaxed);
+        if old > isize::MAX as usize {
+            // As `Arc` does: a count this high means references are being leaked in a loop.
+            std::process::abort();
+        }
+        GRef { inner: self.inner }
+    }
+}
+
+impl Drop for GRef {
+    #[inline]
+    fn drop(&mut self) {
+        if self.inner().strong.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: that was the last reference: nobody else can reach the record, so it is
+        // dropped here once, and then its block goes back to the pool it came from.
+        unsafe {
+            std::ptr::drop_in_place(&raw mut (*self.inner.as_ptr()).g);
+            let block = self.inner.cast::<u8>();
+            if CACHE
+                .try_with(|c| RECORDS.free(Some(&c.blocks), block))
+                .is_err()
+            {
+                RECORDS.free(None, block);
+            }
+        }
+    }
+}
+
+impl Deref for GRef {
+    type Target = G;
+
+    #[inline]
+    fn deref(&self) -> &G {
+        &self.inner().g
+    }
+}
+
+impl fmt::Debug for GRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
