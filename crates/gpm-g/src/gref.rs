@@ -150,18 +150,28 @@ impl Drop for GRef {
             return;
         }
         fence(Ordering::Acquire);
-        // SAFETY: that was the last reference: nobody else can reach the record, so it is
-        // dropped here once, and then its block goes back to the pool it came from.
-        unsafe {
-            std::ptr::drop_in_place(&raw mut (*self.inner.as_ptr()).g);
-            let block = self.inner.cast::<u8>();
-            if CACHE
-                .try_with(|c| RECORDS.free(Some(&c.blocks), block))
-                .is_err()
-            {
-                RECORDS.free(None, block);
-            }
-        }
+        // SAFETY: that was the last reference.
+        unsafe { drop_record(self.inner) };
+    }
+}
+
+/// Drops the record in `inner` and gives its block back to the pool. Out of line, as
+/// `Arc`'s `drop_slow` is: every `GRef` drop is inlined, and this part is big.
+///
+/// # Safety
+///
+/// The last reference to `inner` is gone: nobody else can reach the record.
+#[inline(never)]
+unsafe fn drop_record(inner: NonNull<Inner>) {
+    // SAFETY: the caller guarantees the record is unreachable, so it is dropped here once,
+    // and its block is not used again until the pool hands it out anew.
+    unsafe { std::ptr::drop_in_place(&raw mut (*inner.as_ptr()).g) };
+    let block = inner.cast::<u8>();
+    if CACHE
+        .try_with(|c| RECORDS.free(Some(&c.blocks), block))
+        .is_err()
+    {
+        RECORDS.free(None, block);
     }
 }
 
