@@ -33,8 +33,10 @@ thread_local! {
 }
 
 impl GId {
-    /// Allocates a fresh id.
-    #[inline]
+    /// Allocates a fresh id. Never inlined: it reads a thread-local, and a goroutine that
+    /// spawns, parks, resumes on another thread and spawns again must not reuse the first
+    /// thread's address of it.
+    #[inline(never)]
     pub fn next() -> GId {
         IDS.with(|ids| {
             let (mut next, mut end) = ids.get();
@@ -59,9 +61,9 @@ pub(crate) type Co = Coroutine<(), Switch, (), Stack>;
 /// One goroutine.
 ///
 /// `repr(C)` keeps the fields in the order written: what every park, ready and switch
-/// touches comes first, right after the `Arc`'s counts, so that it spans two cache lines
-/// (three when the allocation starts late in one) instead of the four lines of the whole
-/// record. A woken goroutine among thousands finds none of its record in cache, and each
+/// touches comes first, right after the record's count (see [`GRef`]), in its first 120
+/// bytes, so that it spans two cache lines (three when the block starts late in one; blocks
+/// are 272 bytes apart) instead of the five of the whole record. A woken goroutine among thousands finds none of its record in cache, and each
 /// line is a miss on the path that switches it in.
 #[repr(C)]
 pub struct G {
@@ -368,12 +370,12 @@ mod tests {
         assert!(all[0].0 >= 1, "ids start at 1");
     }
 
-    /// The fields of the hot path end within two cache lines of the `Arc` allocation's
-    /// start (its two counts come first), as the `repr(C)` order promises: the last of them
-    /// is the stack word that starts `running`.
+    /// The fields of the hot path end within 128 bytes of the record block's start (its
+    /// count comes first), as the `repr(C)` order promises: the last of them is the stack
+    /// word that starts `running`.
     #[test]
     fn hot_fields_fit_two_lines() {
-        let counts = 2 * std::mem::size_of::<usize>();
+        let counts = crate::gref::RECORD_BYTES - std::mem::size_of::<G>();
         let hot_end = std::mem::offset_of!(G, running) + std::mem::size_of::<usize>();
         assert!(
             counts + hot_end <= 128,
@@ -383,11 +385,11 @@ mod tests {
         assert!(std::mem::offset_of!(G, body) < std::mem::offset_of!(G, running));
     }
 
-    /// A G record with its `Arc` counts is a 280-byte allocation (glibc's 288-byte chunk):
-    /// a finished goroutine whose join handle is kept pins the whole of it.
+    /// A G record with its count is a 272-byte block of the record pool: a finished
+    /// goroutine whose join handle is kept pins the whole of it.
     #[test]
     fn a_record_stays_within_its_budget() {
-        let record = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<G>();
-        assert!(record <= 280, "a G record takes {record} bytes");
+        let record = crate::gref::RECORD_BYTES;
+        assert!(record <= 272, "a G record takes {record} bytes");
     }
 }

@@ -30,6 +30,43 @@ thread_local! {
     static CACHE: Cache = const { Cache::new(&RECORDS) };
 }
 
+/// Bytes a G record takes in the pool, its count included.
+#[cfg(test)]
+pub(crate) const RECORD_BYTES: usize = std::mem::size_of::<Inner>();
+
+// `GRef` shares a `G` between threads, as `Arc<G>` would: `G` must be `Send + Sync`.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<G>()
+};
+
+/// A block for a record, from this thread's cache. Never inlined, like every thread-local
+/// access of gpm's that a goroutine makes: a goroutine that parks may resume on another
+/// thread, and a caller inlined into it could reuse this thread's address of `CACHE`.
+#[inline(never)]
+fn alloc_block() -> NonNull<u8> {
+    CACHE
+        .try_with(|c| RECORDS.alloc(Some(c)))
+        .unwrap_or_else(|_| RECORDS.alloc(None))
+}
+
+/// Gives a record's block back, to this thread's cache. Never inlined, see [`alloc_block`].
+///
+/// # Safety
+///
+/// As for `Blocks::free`: `block` came from [`alloc_block`], once, and nothing uses it.
+#[inline(never)]
+unsafe fn free_block(block: NonNull<u8>) {
+    let freed = CACHE.try_with(|c| {
+        // SAFETY: the caller's promise; `CACHE` is the records' pool's cache.
+        unsafe { RECORDS.free(Some(c), block) }
+    });
+    if freed.is_err() {
+        // SAFETY: as above (the thread's cache is gone: straight to the pool).
+        unsafe { RECORDS.free(None, block) };
+    }
+}
+
 /// A shared reference to a G, as held by run queues, wait queues and timers.
 pub struct GRef {
     inner: NonNull<Inner>,
@@ -44,10 +81,7 @@ unsafe impl Sync for GRef {}
 impl GRef {
     /// Moves `g` into a fresh block; the reference returned is its only one.
     pub(crate) fn new(g: G) -> GRef {
-        let block = CACHE
-            .try_with(|c| RECORDS.alloc(Some(&c.blocks)))
-            .unwrap_or_else(|_| RECORDS.alloc(None));
-        let inner = block.cast::<Inner>();
+        let inner = alloc_block().cast::<Inner>();
         // SAFETY: the block is unused memory of `Inner`'s layout, owned by us from now on.
         unsafe {
             inner.write(Inner {
@@ -111,7 +145,10 @@ impl GRef {
         // Acquire: every use through the references that are gone happened before.
         if this.inner().strong.load(Ordering::Acquire) == 1 {
             // SAFETY: no other reference exists, and none can be made but from `this`,
-            // which is borrowed mutably.
+            // which is borrowed mutably: a raw word given up by `into_raw` (in `runnext`, in
+            // a netpoll slot) holds a count of its own, and the thread's current-G pointer,
+            // which `park` turns into new references, is set only while `exec` runs the G
+            // through a shared `&GRef`, which cannot coexist with this `&mut`.
             Some(unsafe { &mut (*this.inner.as_ptr()).g })
         } else {
             None
@@ -166,13 +203,8 @@ unsafe fn drop_record(inner: NonNull<Inner>) {
     // SAFETY: the caller guarantees the record is unreachable, so it is dropped here once,
     // and its block is not used again until the pool hands it out anew.
     unsafe { std::ptr::drop_in_place(&raw mut (*inner.as_ptr()).g) };
-    let block = inner.cast::<u8>();
-    if CACHE
-        .try_with(|c| RECORDS.free(Some(&c.blocks), block))
-        .is_err()
-    {
-        RECORDS.free(None, block);
-    }
+    // SAFETY: the block came from `alloc_block` in `GRef::new` and its record is dropped.
+    unsafe { free_block(inner.cast::<u8>()) };
 }
 
 impl Deref for GRef {

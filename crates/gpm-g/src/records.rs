@@ -1,5 +1,5 @@
-//! Memory for G records: blocks carved out of big anonymous mappings, kept on free lists and
-//! never given back, the way Go keeps every `g` it ever made on `allgs` and its free lists.
+//! Memory for G records: blocks carved out of big anonymous mappings, reused and never given
+//! back, the way Go keeps every `g` it ever made on `allgs` and its free lists.
 //!
 //! # Why not the global allocator
 //!
@@ -30,10 +30,15 @@
 //! * Memory is never unmapped: the blocks of a burst of goroutines stay for the next ones.
 //!   That is the price (what Go pays too): after a million goroutines were alive at once,
 //!   their 272 MB stay with the process.
+//! * With transparent huge pages set to `always`, the kernel may back a mapping with 2 MiB
+//!   pages: records are dense, so that costs a small program one huge page at most and saves
+//!   a big one TLB misses. (`madvise`, the usual setting, leaves them 4 KiB pages.)
+//! * Like any allocator's lock without fork handlers, the pool's lock is not fork-safe: a
+//!   child forked while another thread holds it must not spawn goroutines before `exec`.
 
 use std::alloc::{handle_alloc_error, Layout};
 use std::cell::RefCell;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::sync::Mutex;
 
 /// Blocks a thread keeps for itself.
@@ -48,6 +53,8 @@ const HEADER: usize = 64;
 /// A pool of blocks of one layout: the G records' (see `crate::gref`), or a test's.
 pub(crate) struct Blocks {
     layout: Layout,
+    /// The layout's size rounded up to its alignment: the distance between two blocks.
+    size: usize,
     shared: Mutex<Shared>,
 }
 
@@ -68,10 +75,18 @@ struct Map {
 }
 
 impl Blocks {
-    /// A pool of blocks of `layout` (its alignment at most [`HEADER`]).
+    /// A pool of blocks of `layout`.
+    ///
+    /// # Panics
+    ///
+    /// Unless the layout's size is above zero and at most a mapping's (less its header) and
+    /// its alignment at most [`HEADER`]: at compile time for a pool in a `static`.
     pub(crate) const fn new(layout: Layout) -> Blocks {
+        let size = layout.size().next_multiple_of(layout.align());
+        assert!(size > 0 && size <= MAPPING_BYTES - HEADER && layout.align() <= HEADER);
         Blocks {
             layout,
+            size,
             shared: Mutex::new(Shared {
                 maps: Vec::new(),
                 first: 0,
@@ -82,64 +97,69 @@ impl Blocks {
     /// A block of this pool's layout, uninitialized, from the calling thread's `cache` (none
     /// once the thread's locals are gone). Aborts through [`handle_alloc_error`] if no
     /// memory can be mapped, as `Box::new` does.
-    pub(crate) fn alloc(&self, cache: Option<&RefCell<Vec<NonNull<u8>>>>) -> NonNull<u8> {
-        if let Some(mut c) = cache.and_then(|c| c.try_borrow_mut().ok()) {
-            if c.is_empty() {
-                c.reserve(CACHE);
-                self.take(&mut c, BATCH);
-                // Popped from the end: lowest address first.
-                c.reverse();
+    pub(crate) fn alloc(&self, cache: Option<&Cache>) -> NonNull<u8> {
+        if let Some(c) = cache {
+            debug_assert!(ptr::eq(c.pool, self), "a cache of another pool");
+            if let Ok(mut c) = c.blocks.try_borrow_mut() {
+                if c.is_empty() {
+                    c.reserve(CACHE);
+                    self.take(&mut c, BATCH);
+                    // Popped from the end: lowest address first.
+                    c.reverse();
+                }
+                return c.pop().expect("a refilled cache holds blocks");
             }
-            return c.pop().expect("a refilled cache holds blocks");
         }
         let mut one = Vec::with_capacity(1);
         self.take(&mut one, 1);
         one[0]
     }
 
-    /// Gives back a block from [`Blocks::alloc`] of this pool, whose contents have been
-    /// dropped, to the calling thread's `cache` (none once the thread's locals are gone).
-    pub(crate) fn free(&self, cache: Option<&RefCell<Vec<NonNull<u8>>>>, block: NonNull<u8>) {
-        match cache.and_then(|c| c.try_borrow_mut().ok()) {
+    /// Gives back a block to the calling thread's `cache` (none once the thread's locals
+    /// are gone).
+    ///
+    /// # Safety
+    ///
+    /// `block` came from [`Blocks::alloc`] of this pool, has not been given back since, and
+    /// nothing uses it any more (its contents have been dropped); `cache` is this pool's.
+    pub(crate) unsafe fn free(&self, cache: Option<&Cache>, block: NonNull<u8>) {
+        match cache.and_then(|c| c.blocks.try_borrow_mut().ok()) {
             Some(mut c) => {
                 c.push(block);
                 if c.len() >= CACHE {
                     let mut s = self.lock();
                     for b in c.drain(..BATCH) {
-                        self.put(&mut s, b);
+                        // SAFETY: a cache holds only free blocks of its pool (what `free`'s
+                        // callers gave back), each once.
+                        unsafe { self.put(&mut s, b) };
                     }
                 }
             }
             None => {
                 let mut s = self.lock();
-                self.put(&mut s, block);
-            }
-        }
-    }
-
-    /// Gives a cache's blocks back (its thread exits).
-    pub(crate) fn flush(&self, cache: &mut Vec<NonNull<u8>>) {
-        if !cache.is_empty() {
-            let mut s = self.lock();
-            for b in cache.drain(..) {
-                self.put(&mut s, b);
+                // SAFETY: the caller's promise.
+                unsafe { self.put(&mut s, block) };
             }
         }
     }
 
     /// Blocks in one mapping.
     fn per_map(&self) -> usize {
-        (MAPPING_BYTES - HEADER) / self.layout.size()
+        (MAPPING_BYTES - HEADER) / self.size
     }
 
     /// Marks `block` free in its mapping.
-    fn put(&self, s: &mut Shared, block: NonNull<u8>) {
+    ///
+    /// # Safety
+    ///
+    /// As for [`Blocks::free`].
+    unsafe fn put(&self, s: &mut Shared, block: NonNull<u8>) {
         let addr = block.as_ptr() as usize;
         let base = addr & !(MAPPING_BYTES - 1);
         // SAFETY: every block lies in a mapping of this pool, aligned to `MAPPING_BYTES`,
         // whose first word `map_memory` set to the mapping's index and nothing changes.
         let index = unsafe { (base as *const usize).read() };
-        let i = (addr - base - HEADER) / self.layout.size();
+        let i = (addr - base - HEADER) / self.size;
         let map = &mut s.maps[index];
         debug_assert_eq!(map.base, base);
         debug_assert!(map.free[i / 64] & (1 << (i % 64)) == 0, "block freed twice");
@@ -151,7 +171,7 @@ impl Blocks {
     /// Moves the `n` free blocks of lowest address to `out`, mapping more memory if needed.
     fn take(&self, out: &mut Vec<NonNull<u8>>, n: usize) {
         let mut s = self.lock();
-        let size = self.layout.size();
+        let size = self.size;
         let mut want = n;
         while want > 0 {
             if s.first == s.maps.len() {
@@ -190,7 +210,8 @@ impl Blocks {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
-        // Nothing panics while the lock is held; a poisoned lock still holds a valid pool.
+        // What could panic under the lock (a failed allocation, an index bug) leaves every
+        // block either free or taken, never handed out twice: a poisoned pool is still valid.
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -198,7 +219,8 @@ impl Blocks {
 /// A thread's cache of free blocks, given back to its pool when the thread exits.
 pub(crate) struct Cache {
     pool: &'static Blocks,
-    pub(crate) blocks: RefCell<Vec<NonNull<u8>>>,
+    /// Free blocks of `pool` only (what `Blocks::free` was given), each once.
+    blocks: RefCell<Vec<NonNull<u8>>>,
 }
 
 impl Cache {
@@ -212,14 +234,20 @@ impl Cache {
 
 impl Drop for Cache {
     fn drop(&mut self) {
-        self.pool.flush(self.blocks.get_mut());
+        let blocks = self.blocks.get_mut();
+        if !blocks.is_empty() {
+            let mut s = self.pool.lock();
+            for b in blocks.drain(..) {
+                // SAFETY: a cache holds only free blocks of its pool, each once.
+                unsafe { self.pool.put(&mut s, b) };
+            }
+        }
     }
 }
 
 /// Maps [`MAPPING_BYTES`] of private, lazily committed memory aligned to its size, and
 /// writes `index` into its header.
 fn map_memory(layout: Layout, index: usize) -> usize {
-    debug_assert!(layout.align() <= HEADER && layout.size() <= MAPPING_BYTES - HEADER);
     // Twice the size, then the unaligned ends unmapped.
     let len = 2 * MAPPING_BYTES;
     // SAFETY: a fresh anonymous private mapping at an address of the kernel's choosing;
@@ -235,12 +263,16 @@ fn map_memory(layout: Layout, index: usize) -> usize {
         )
     };
     if p == libc::MAP_FAILED {
-        handle_alloc_error(layout);
+        match Layout::from_size_align(len, MAPPING_BYTES) {
+            Ok(mapping) => handle_alloc_error(mapping),
+            Err(_) => handle_alloc_error(layout),
+        }
     }
     let start = p as usize;
     let base = start.next_multiple_of(MAPPING_BYTES);
     let (head, tail) = (base - start, start + len - (base + MAPPING_BYTES));
-    // SAFETY: both ranges are parts of the mapping just made that nothing uses.
+    // SAFETY: both ranges are parts of the mapping just made that nothing uses. (A failed
+    // `munmap` would only leave address space mapped: nothing to handle.)
     unsafe {
         if head > 0 {
             libc::munmap(p, head);
@@ -272,8 +304,7 @@ mod tests {
     #[test]
     fn blocks_are_distinct_aligned_and_reused() {
         let n = 3 * CACHE + 7;
-        let taken: Vec<NonNull<u8>> =
-            LOCAL.with(|c| (0..n).map(|_| POOL.alloc(Some(&c.blocks))).collect());
+        let taken: Vec<NonNull<u8>> = LOCAL.with(|c| (0..n).map(|_| POOL.alloc(Some(c))).collect());
         let set: HashSet<usize> = taken.iter().map(|b| b.as_ptr() as usize).collect();
         assert_eq!(set.len(), n, "no block handed out twice");
         for b in &taken {
@@ -287,7 +318,8 @@ mod tests {
         std::thread::spawn(move || {
             LOCAL.with(|c| {
                 for a in addrs {
-                    POOL.free(Some(&c.blocks), NonNull::new(a as *mut u8).unwrap());
+                    // SAFETY: blocks of this pool, each given back once and unused.
+                    unsafe { POOL.free(Some(c), NonNull::new(a as *mut u8).unwrap()) };
                 }
             })
         })
@@ -295,7 +327,7 @@ mod tests {
         .unwrap();
         let again: HashSet<usize> = LOCAL.with(|c| {
             (0..n)
-                .map(|_| POOL.alloc(Some(&c.blocks)).as_ptr() as usize)
+                .map(|_| POOL.alloc(Some(c)).as_ptr() as usize)
                 .collect()
         });
         assert_eq!(again.len(), n);
@@ -326,7 +358,7 @@ mod tests {
         let n = 2 * CACHE + 3 * BATCH;
         let mut blocks: Vec<usize> = on_new_thread(move |c| {
             (0..n)
-                .map(|_| ORDERED.alloc(Some(&c.blocks)).as_ptr() as usize)
+                .map(|_| ORDERED.alloc(Some(c)).as_ptr() as usize)
                 .collect()
         });
         blocks.sort_unstable();
@@ -338,12 +370,13 @@ mod tests {
             .collect();
         on_new_thread(move |c| {
             for a in scrambled {
-                ORDERED.free(Some(&c.blocks), NonNull::new(a as *mut u8).unwrap());
+                // SAFETY: blocks of this pool, each given back once and unused.
+                unsafe { ORDERED.free(Some(c), NonNull::new(a as *mut u8).unwrap()) };
             }
         });
         let again: Vec<usize> = on_new_thread(move |c| {
             (0..n)
-                .map(|_| ORDERED.alloc(Some(&c.blocks)).as_ptr() as usize)
+                .map(|_| ORDERED.alloc(Some(c)).as_ptr() as usize)
                 .collect()
         });
         assert_eq!(again, blocks, "every block back, in address order");

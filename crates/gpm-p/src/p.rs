@@ -54,9 +54,9 @@ pub struct PShared {
     lease: Lease,
 }
 
-// SAFETY: `runnext` holds a pointer from `Arc::into_raw`; the slot owns that reference and
+// SAFETY: `runnext` holds a pointer from `GRef::into_raw`; the slot owns that reference and
 // every access moves it with an atomic swap (`tests/loom_runnext.rs`), so it is shared like an
-// `Arc<G>` (Send + Sync).
+// `GRef` (Send + Sync).
 unsafe impl Sync for PShared {}
 // SAFETY: as for Sync.
 unsafe impl Send for PShared {}
@@ -183,7 +183,7 @@ impl PShared {
             return None;
         }
         let p = self.runnext.swap(ptr::null_mut(), Ordering::AcqRel);
-        // SAFETY: a non-null slot owns one reference from `Arc::into_raw`, which the swap
+        // SAFETY: a non-null slot owns one reference from `GRef::into_raw`, which the swap
         // just moved to us.
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
