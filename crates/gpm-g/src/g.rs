@@ -63,8 +63,9 @@ pub(crate) type Co = Coroutine<(), Switch, (), Stack>;
 /// `repr(C)` keeps the fields in the order written: what every park, ready and switch
 /// touches comes first, right after the record's count (see [`GRef`]), in its first 120
 /// bytes, so that it spans two cache lines (three when the block starts late in one; blocks
-/// are 272 bytes apart) instead of the five of the whole record. A woken goroutine among thousands finds none of its record in cache, and each
-/// line is a miss on the path that switches it in.
+/// are 272 bytes apart) instead of the five of the whole record. A woken goroutine among
+/// thousands finds none of its record in cache, and each line is a miss on the path that
+/// switches it in.
 #[repr(C)]
 pub struct G {
     pub(crate) state: GState,
