@@ -292,13 +292,22 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    static POOL: Blocks = Blocks::new(match Layout::from_size_align(48, 16) {
-        Ok(l) => l,
-        Err(_) => panic!(),
-    });
+    const fn layout(size: usize, align: usize) -> Layout {
+        match Layout::from_size_align(size, align) {
+            Ok(l) => l,
+            Err(_) => panic!("a bad test layout"),
+        }
+    }
+
+    // One pool per test, so that tests running at once do not share blocks.
+    static POOL: Blocks = Blocks::new(layout(48, 16));
+    static ORDERED: Blocks = Blocks::new(layout(272, 8));
+    static CHURNED: Blocks = Blocks::new(layout(272, 8));
 
     thread_local! {
         static LOCAL: Cache = const { Cache::new(&POOL) };
+        static ORDERED_LOCAL: Cache = const { Cache::new(&ORDERED) };
+        static CHURNED_LOCAL: Cache = const { Cache::new(&CHURNED) };
     }
 
     /// Blocks handed out at once are distinct, aligned, writable and come back for reuse,
@@ -339,15 +348,6 @@ mod tests {
         );
     }
 
-    static ORDERED: Blocks = Blocks::new(match Layout::from_size_align(272, 8) {
-        Ok(l) => l,
-        Err(_) => panic!(),
-    });
-
-    thread_local! {
-        static ORDERED_LOCAL: Cache = const { Cache::new(&ORDERED) };
-    }
-
     fn on_new_thread<T: Send + 'static>(f: impl FnOnce(&Cache) -> T + Send + 'static) -> T {
         std::thread::spawn(move || ORDERED_LOCAL.with(f))
             .join()
@@ -382,15 +382,6 @@ mod tests {
                 .collect()
         });
         assert_eq!(again, blocks, "every block back, in address order");
-    }
-
-    static CHURNED: Blocks = Blocks::new(match Layout::from_size_align(272, 8) {
-        Ok(l) => l,
-        Err(_) => panic!(),
-    });
-
-    thread_local! {
-        static CHURNED_LOCAL: Cache = const { Cache::new(&CHURNED) };
     }
 
     /// Four threads allocate blocks and hand them to the next thread round a ring, which
