@@ -160,11 +160,6 @@ impl GRef {
     pub fn ptr_eq(a: &GRef, b: &GRef) -> bool {
         a.inner == b.inner
     }
-
-    /// How many references the record has (a snapshot).
-    pub fn strong_count(this: &GRef) -> usize {
-        this.inner().strong.load(Ordering::Relaxed)
-    }
 }
 
 impl Clone for GRef {

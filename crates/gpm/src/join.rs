@@ -153,7 +153,7 @@ where
 /// An owned permission to join a goroutine (wait for it to finish and take its result).
 /// Dropping it detaches the goroutine, as with `std::thread::JoinHandle`.
 ///
-/// The result waits in the goroutine's record, so a handle keeps that record (about 350
+/// The result waits in the goroutine's record, so a handle keeps that record (272
 /// bytes) until it is joined or dropped, even after its runtime is gone; a goroutine whose
 /// handle was dropped frees its record for reuse as it ends.
 ///
