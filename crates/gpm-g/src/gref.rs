@@ -12,6 +12,8 @@ use std::mem::{offset_of, ManuallyDrop};
 use std::ops::Deref;
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::g::G;
 use crate::records::{Blocks, Cache};
@@ -28,6 +30,34 @@ static RECORDS: Blocks = Blocks::new(Layout::new::<Inner>());
 
 thread_local! {
     static CACHE: Cache = const { Cache::new(&RECORDS) };
+}
+
+/// How often [`scavenge_records`] looks at the record pool: a mapping that no record was
+/// taken from for one to two periods has its free pages given back (see `records`).
+pub const SCAVENGE_PERIOD: Duration = Duration::from_secs(1);
+
+/// Gives the kernel back the pages of G records that have stayed free for a while (see
+/// [`SCAVENGE_PERIOD`]), unless the pool was looked at less than a period ago: the pool is
+/// the process's, and every runtime's sysmon calls this each round. Returns the bytes given
+/// back.
+pub fn scavenge_records(now: Instant) -> usize {
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    let Ok(mut last) = LAST.try_lock() else {
+        return 0; // another sysmon is at it
+    };
+    if last.is_some_and(|t| now.saturating_duration_since(t) < SCAVENGE_PERIOD) {
+        return 0;
+    }
+    *last = Some(now);
+    drop(last);
+    RECORDS.scavenge()
+}
+
+/// True if a record was freed since the pool was last scavenged: a sysmon about to sleep
+/// until work comes should come back in a [`SCAVENGE_PERIOD`] instead, so that the pages
+/// of a finished burst of goroutines go back although nothing runs any more.
+pub fn records_to_scavenge() -> bool {
+    RECORDS.may_scavenge()
 }
 
 /// Bytes a G record takes in the pool, its count included.

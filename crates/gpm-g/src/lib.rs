@@ -52,7 +52,7 @@ mod task;
 pub mod trace;
 
 pub use g::{Entry, GId, Pin, G, NO_REGISTRY_SLOT};
-pub use gref::GRef;
+pub use gref::{records_to_scavenge, scavenge_records, GRef, SCAVENGE_PERIOD};
 pub use park::{
     current, current_id, in_goroutine, park, ready, ready_fifo, ready_owned, shutting_down,
     yield_now,

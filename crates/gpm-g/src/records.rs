@@ -28,9 +28,15 @@
 //!   its size so that a block finds its mapping's header by masking its address: a block
 //!   costs RSS only once a record is written into it. A thread's cache goes back to the pool
 //!   when the thread exits.
-//! * Memory is never unmapped: the blocks of a burst of goroutines stay for the next ones.
-//!   That is the price (what Go pays too): after a million goroutines were alive at once,
-//!   their 272 MB stay with the process.
+//! * Memory is never unmapped: the blocks of a burst of goroutines stay for the next ones,
+//!   at the same addresses. Their pages are another matter: [`Blocks::scavenge`] gives the
+//!   kernel back (`MADV_DONTNEED`) every page all of whose blocks are free, in each mapping
+//!   that no block was taken from since the scavenge before. Called about once a second (by
+//!   sysmon, see `scavenge_records`), it leaves the memory of a steady or a recurring load
+//!   alone (its mappings are taken from all the time, and a page given back would only be
+//!   faulted in again) and returns what a past burst left, one to two seconds after the
+//!   last block was taken from it. A page given back reads as zeros and costs RSS again
+//!   only when a record is next written into it.
 //! * With transparent huge pages set to `always`, the kernel may back a mapping with 2 MiB
 //!   pages: records are dense, so that costs a small program one huge page at most and saves
 //!   a big one TLB misses. (`madvise`, the usual setting, leaves them 4 KiB pages.)
@@ -40,6 +46,7 @@
 use std::alloc::{handle_alloc_error, Layout};
 use std::cell::RefCell;
 use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Blocks a thread keeps for itself.
@@ -57,6 +64,8 @@ pub(crate) struct Blocks {
     /// The layout's size rounded up to its alignment: the distance between two blocks.
     size: usize,
     shared: Mutex<Shared>,
+    /// Some mapping had a block freed since its last scavenge (a hint, set under the lock).
+    freed: AtomicBool,
 }
 
 struct Shared {
@@ -73,6 +82,10 @@ struct Map {
     free: Box<[u64]>,
     /// No word before this one has a set bit.
     first: usize,
+    /// A block was taken since the last scavenge: the mapping is in use, leave its pages.
+    taken: bool,
+    /// A block was freed since the last scavenge: some pages may be free and resident.
+    freed: bool,
 }
 
 impl Blocks {
@@ -92,6 +105,7 @@ impl Blocks {
                 maps: Vec::new(),
                 first: 0,
             }),
+            freed: AtomicBool::new(false),
         }
     }
 
@@ -166,7 +180,9 @@ impl Blocks {
         debug_assert!(map.free[i / 64] & (1 << (i % 64)) == 0, "block freed twice");
         map.free[i / 64] |= 1 << (i % 64);
         map.first = map.first.min(i / 64);
+        map.freed = true;
         s.first = s.first.min(index);
+        self.freed.store(true, Ordering::Relaxed);
     }
 
     /// Moves `n` free blocks to `out`: the lowest ones of the oldest mappings that have any,
@@ -188,10 +204,13 @@ impl Blocks {
                     base,
                     free,
                     first: 0,
+                    taken: false,
+                    freed: false,
                 });
             }
             let first = s.first;
             let map = &mut s.maps[first];
+            map.taken = true;
             while want > 0 && map.first < map.free.len() {
                 let word = &mut map.free[map.first];
                 if *word == 0 {
@@ -209,6 +228,108 @@ impl Blocks {
                 s.first += 1;
             }
         }
+    }
+
+    /// True if some block was freed since the last [`Blocks::scavenge`]: the next one may
+    /// have pages to give back.
+    pub(crate) fn may_scavenge(&self) -> bool {
+        self.freed.load(Ordering::Relaxed)
+    }
+
+    /// Gives the kernel back the pages of free blocks, in every mapping that had a block
+    /// freed and none taken since the last call, and forgets the takes (see the module
+    /// docs). Returns the bytes given back. Each mapping's pages go back with the lock
+    /// released; its blocks on them are marked taken meanwhile, so nobody writes into a
+    /// page while it is being dropped.
+    pub(crate) fn scavenge(&self) -> usize {
+        self.freed.store(false, Ordering::Relaxed);
+        let page = crate::stack::page_size();
+        let mut given = 0;
+        let mut index = 0;
+        loop {
+            let mut s = self.lock();
+            let Some(map) = s.maps.get_mut(index) else {
+                return given;
+            };
+            let busy = std::mem::take(&mut map.taken);
+            if busy || !std::mem::take(&mut map.freed) {
+                if busy && map.freed {
+                    // Blocks freed meanwhile are for the next call to look at.
+                    self.freed.store(true, Ordering::Relaxed);
+                }
+                index += 1;
+                continue;
+            }
+            let runs = self.free_pages(map, page);
+            let base = map.base;
+            if runs.is_empty() {
+                index += 1;
+                continue;
+            }
+            // Off the free list while the pages go, then back.
+            let blocks: Vec<(usize, usize)> = runs
+                .iter()
+                .map(|&(lo, hi)| self.blocks_on(lo, hi))
+                .collect();
+            for &(first, last) in &blocks {
+                for i in first..=last {
+                    map.free[i / 64] &= !(1 << (i % 64));
+                }
+            }
+            drop(s);
+            for &(lo, hi) in &runs {
+                // SAFETY: pages inside a live mapping of this pool whose every block is free
+                // and, for now, off the free list: nothing reads or writes them. Dropping
+                // them only makes them read as zeros; a failure leaves them as they were.
+                let ok = unsafe {
+                    libc::madvise(
+                        (base + lo * page) as *mut libc::c_void,
+                        (hi - lo) * page,
+                        libc::MADV_DONTNEED,
+                    )
+                } == 0;
+                if ok {
+                    given += (hi - lo) * page;
+                }
+            }
+            let mut s = self.lock();
+            let map = &mut s.maps[index];
+            for &(first, last) in &blocks {
+                for i in first..=last {
+                    map.free[i / 64] |= 1 << (i % 64);
+                }
+                map.first = map.first.min(first / 64);
+            }
+            s.first = s.first.min(index);
+            drop(s);
+            index += 1;
+        }
+    }
+
+    /// The runs `[lo, hi)` of pages of `map` (page numbers from its base, the header's page
+    /// excluded) on which every block is free. A page past the last block counts as free.
+    fn free_pages(&self, map: &Map, page: usize) -> Vec<(usize, usize)> {
+        let is_free = |i: usize| map.free[i / 64] & (1 << (i % 64)) != 0;
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for p in 1..MAPPING_BYTES / page {
+            let (first, last) = self.blocks_on(p, p + 1);
+            if (first..=last).all(is_free) {
+                match runs.last_mut() {
+                    Some(run) if run.1 == p => run.1 = p + 1,
+                    _ => runs.push((p, p + 1)),
+                }
+            }
+        }
+        runs
+    }
+
+    /// The first and last index of the blocks that overlap pages `[lo, hi)` of a mapping,
+    /// clamped to its blocks (an empty range, `first > last`, for pages past them all).
+    fn blocks_on(&self, lo: usize, hi: usize) -> (usize, usize) {
+        let page = crate::stack::page_size();
+        let first = (lo * page).saturating_sub(HEADER) / self.size;
+        let last = ((hi * page - 1 - HEADER) / self.size).min(self.per_map() - 1);
+        (first, last)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
@@ -303,11 +424,13 @@ mod tests {
     static POOL: Blocks = Blocks::new(layout(48, 16));
     static ORDERED: Blocks = Blocks::new(layout(272, 8));
     static CHURNED: Blocks = Blocks::new(layout(272, 8));
+    static SCAVENGED: Blocks = Blocks::new(layout(272, 8));
 
     thread_local! {
         static LOCAL: Cache = const { Cache::new(&POOL) };
         static ORDERED_LOCAL: Cache = const { Cache::new(&ORDERED) };
         static CHURNED_LOCAL: Cache = const { Cache::new(&CHURNED) };
+        static SCAVENGED_LOCAL: Cache = const { Cache::new(&SCAVENGED) };
     }
 
     /// Blocks handed out at once are distinct, aligned, writable and come back for reuse,
@@ -466,5 +589,125 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// How many of the pages in `[lo, hi)` are resident (`mincore`).
+    fn resident_pages(lo: usize, hi: usize) -> usize {
+        let page = crate::stack::page_size();
+        let mut v = vec![0u8; (hi - lo).div_ceil(page)];
+        // SAFETY: a page-aligned range inside one of the test pool's mappings, and a vector
+        // of one byte per page of it.
+        let r = unsafe { libc::mincore(lo as *mut libc::c_void, hi - lo, v.as_mut_ptr()) };
+        assert_eq!(r, 0, "mincore: {}", std::io::Error::last_os_error());
+        v.iter().filter(|&&b| b & 1 != 0).count()
+    }
+
+    /// A scavenge gives back the pages on which every block is free, only in mappings that
+    /// no block was taken from since the previous scavenge, and leaves the blocks in use (and
+    /// their pages) alone; the blocks given back are handed out again, in address order, and
+    /// are writable.
+    #[test]
+    fn scavenge_gives_back_pages_of_free_blocks_of_idle_mappings() {
+        let per_map = SCAVENGED.per_map();
+        // All of one mapping and half of a second: with the cache's refills, no third.
+        let n = per_map + per_map / 2;
+        let page = crate::stack::page_size();
+        // In the order handed out: the oldest mapping's blocks first, each in address order.
+        let blocks: Vec<usize> = std::thread::spawn(move || {
+            SCAVENGED_LOCAL.with(|c| {
+                (0..n)
+                    .map(|_| {
+                        let b = SCAVENGED.alloc(Some(c));
+                        // SAFETY: the block is ours and 272 bytes long.
+                        unsafe { b.as_ptr().write_bytes(0x5A, 272) };
+                        b.as_ptr() as usize
+                    })
+                    .collect()
+            })
+        })
+        .join()
+        .unwrap();
+        let map_of = |a: usize| a & !(MAPPING_BYTES - 1);
+        let (m0, m1) = (map_of(blocks[0]), map_of(blocks[n - 1]));
+        assert_ne!(m0, m1, "two mappings");
+        assert!(blocks[..per_map].iter().all(|&a| map_of(a) == m0));
+        assert!(blocks[per_map..].iter().all(|&a| map_of(a) == m1));
+        // Keep the middle block of the older mapping (stamped), free the rest on a thread
+        // that exits, so that every block but one is back in the shared pool.
+        let kept = blocks[per_map / 2];
+        // SAFETY: a block we hold.
+        unsafe { (kept as *mut u64).write(0xfeed_f00d) };
+        let rest: Vec<usize> = blocks.iter().copied().filter(|&a| a != kept).collect();
+        std::thread::spawn(move || {
+            SCAVENGED_LOCAL.with(|c| {
+                for a in rest {
+                    // SAFETY: blocks of this pool, each given back once and unused.
+                    unsafe { SCAVENGED.free(Some(c), NonNull::new(a as *mut u8).unwrap()) };
+                }
+            })
+        })
+        .join()
+        .unwrap();
+        let pages = MAPPING_BYTES / page;
+        let written = (per_map / 2 * 272) / page;
+        assert!(resident_pages(m1 + page, m1 + MAPPING_BYTES) >= written);
+        assert!(resident_pages(m0, m0 + MAPPING_BYTES) >= pages - 2);
+        assert!(SCAVENGED.may_scavenge());
+
+        // Both mappings were taken from since "the last scavenge": this one only notes it.
+        assert_eq!(SCAVENGED.scavenge(), 0, "mappings in use keep their pages");
+        // A take from the older mapping (its lowest free block) keeps it in use.
+        let again = SCAVENGED.alloc(None).as_ptr() as usize;
+        assert_eq!(again, blocks[0]);
+        let given = SCAVENGED.scavenge();
+        assert_eq!(
+            given,
+            (pages - 1) * page,
+            "all of the idle mapping but its header page"
+        );
+        assert_eq!(resident_pages(m1 + page, m1 + MAPPING_BYTES), 0);
+        assert!(resident_pages(m0, m0 + MAPPING_BYTES) >= pages - 2);
+        // Now the older mapping has been idle for a scavenge: all of its pages but the two
+        // with blocks in use (the header's, and the kept block's; one or two) go back.
+        let given = SCAVENGED.scavenge();
+        let busy_pages = 1 + (kept + 271) / page - kept / page;
+        assert_eq!(given, (pages - 1 - busy_pages) * page);
+        // SAFETY: still our block.
+        assert_eq!(
+            unsafe { (kept as *const u64).read() },
+            0xfeed_f00d,
+            "a block in use is kept"
+        );
+        assert_eq!(
+            SCAVENGED.scavenge(),
+            0,
+            "nothing freed since: nothing to give back"
+        );
+        assert!(!SCAVENGED.may_scavenge());
+
+        // Every free block comes back, in address order, and can be written.
+        // SAFETY: blocks of this pool we hold, given back once.
+        unsafe {
+            SCAVENGED.free(None, NonNull::new(again as *mut u8).unwrap());
+            SCAVENGED.free(None, NonNull::new(kept as *mut u8).unwrap());
+        }
+        let back: Vec<usize> = std::thread::spawn(move || {
+            SCAVENGED_LOCAL.with(|c| {
+                (0..n)
+                    .map(|_| {
+                        let b = SCAVENGED.alloc(Some(c));
+                        // SAFETY: the block is ours and 272 bytes long.
+                        unsafe { b.as_ptr().write_bytes(0xA5, 272) };
+                        b.as_ptr() as usize
+                    })
+                    .collect()
+            })
+        })
+        .join()
+        .unwrap();
+        assert_eq!(
+            back, blocks,
+            "every block handed out again, in the same order"
+        );
     }
 }

@@ -26,6 +26,11 @@
 //! until a P is taken again (Go's `sysmonwait`), unless a `block_on` is waiting, for which
 //! it also runs the deadlock check.
 //!
+//! Each round also lets the G record pool give back pages of records that have stayed free
+//! ([`gpm_g::scavenge_records`], about once a second), and a sysmon that would sleep until
+//! work comes sleeps a [`gpm_g::SCAVENGE_PERIOD`] at a time instead while freed records
+//! may still hold pages: a burst that ends in silence gets its memory back too.
+//!
 //! With `schedtrace` set (`GPM_DEBUG=schedtrace=1000`), sysmon also prints a one-line
 //! summary of the scheduler to stderr at that period, as Go's sysmon does, and never sleeps
 //! past the next line.
@@ -168,6 +173,7 @@ fn run(s: Arc<Scheduler>) {
         if let Some(t) = &mut schedtrace {
             t.print_if_due(&s, start, now);
         }
+        gpm_g::scavenge_records(now);
         let busy = retake(&s, &mut seen, now);
         if busy {
             delay = MIN_DELAY;
@@ -213,7 +219,12 @@ fn wait(s: &Scheduler, delay: Duration, may_sleep_deep: bool) -> bool {
     }
     me.sleeping.store(true, Ordering::SeqCst);
     if may_sleep_deep && s.quiescent() && !s.has_blockers() {
-        me.cv.wait(&mut stop);
+        if gpm_g::records_to_scavenge() {
+            // Kicks still reach us meanwhile (`sleeping` is set).
+            me.cv.wait_for(&mut stop, gpm_g::SCAVENGE_PERIOD);
+        } else {
+            me.cv.wait(&mut stop);
+        }
     } else {
         me.sleeping.store(false, Ordering::SeqCst);
         me.cv.wait_for(&mut stop, delay);
