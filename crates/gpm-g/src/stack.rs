@@ -498,6 +498,24 @@ fn release_mprotect_guard() {
     MPROTECT_LIVE.fetch_sub(1, Ordering::Relaxed);
 }
 
+/// A pool's idle stacks, used last in, first out, and how far down they were taken.
+#[derive(Default)]
+struct Idle {
+    stacks: Vec<Stack>,
+    /// The fewest stacks the pool held since the last [`StackPool::trim_unused`]: the
+    /// bottom `low` have stayed idle all that time.
+    low: usize,
+}
+
+impl Idle {
+    /// Takes up to `n` stacks off the top.
+    fn take(&mut self, n: usize) -> std::vec::Drain<'_, Stack> {
+        let from = self.stacks.len().saturating_sub(n);
+        self.low = self.low.min(from);
+        self.stacks.drain(from..)
+    }
+}
+
 /// Idle stacks of one size, shared by all threads.
 pub struct StackPool {
     /// The size asked for in `new`.
@@ -505,7 +523,7 @@ pub struct StackPool {
     /// The usable size of the stacks this pool hands out.
     usable: usize,
     max_idle: usize,
-    idle: Mutex<Vec<Stack>>,
+    idle: Mutex<Idle>,
     /// Where new stacks are carved from, if chunks apply (see [`crate::chunk`]).
     chunks: Option<Arc<Chunks>>,
 }
@@ -525,7 +543,7 @@ impl StackPool {
             size,
             usable,
             max_idle,
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new(Idle::default()),
             chunks: Chunks::new(usable),
         }
     }
@@ -538,14 +556,14 @@ impl StackPool {
 
     /// How many idle stacks the pool holds right now.
     pub fn idle(&self) -> usize {
-        self.idle.lock().len()
+        self.idle.lock().stacks.len()
     }
 
     /// An idle stack, or a new one if the pool is empty: carved from a chunk where chunks
     /// apply (falling back to a mapping of its own if a chunk cannot be mapped), else
     /// [`Stack::new`].
     pub fn get(&self) -> io::Result<Stack> {
-        if let Some(s) = self.idle.lock().pop() {
+        if let Some(s) = self.idle.lock().take(1).next() {
             return Ok(s);
         }
         if let Some(chunks) = &self.chunks {
@@ -564,8 +582,8 @@ impl StackPool {
             return;
         }
         let mut idle = self.idle.lock();
-        if idle.len() < self.max_idle {
-            idle.push(s);
+        if idle.stacks.len() < self.max_idle {
+            idle.stacks.push(s);
             return;
         }
         drop(idle);
@@ -575,10 +593,9 @@ impl StackPool {
     /// Moves up to `n` idle stacks into `out` (allocates none) and returns how many it moved.
     pub fn get_batch(&self, n: usize, out: &mut Vec<Stack>) -> usize {
         let mut idle = self.idle.lock();
-        let k = n.min(idle.len());
-        let from = idle.len() - k;
-        out.extend(idle.drain(from..));
-        k
+        let before = out.len();
+        out.extend(idle.take(n));
+        out.len() - before
     }
 
     /// Takes back every stack in `stacks` (leaving it empty), like [`StackPool::put`] for
@@ -587,9 +604,12 @@ impl StackPool {
         let usable = self.usable;
         stacks.retain(|s| s.usable_size() == usable && s.canary_intact());
         let mut idle = self.idle.lock();
-        let room = self.max_idle.saturating_sub(idle.len()).min(stacks.len());
+        let room = self
+            .max_idle
+            .saturating_sub(idle.stacks.len())
+            .min(stacks.len());
         let from = stacks.len() - room;
-        idle.extend(stacks.drain(from..));
+        idle.stacks.extend(stacks.drain(from..));
         drop(idle);
         if !stacks.is_empty() {
             chunk::free_stacks(std::mem::take(stacks));
@@ -598,16 +618,32 @@ impl StackPool {
 
     /// Frees every idle stack; returns how many.
     pub fn trim(&self) -> usize {
-        let idle = std::mem::take(&mut *self.idle.lock());
+        let idle = std::mem::take(&mut *self.idle.lock()).stacks;
         let n = idle.len();
         chunk::free_stacks(idle);
+        n
+    }
+
+    /// Frees the idle stacks that none of the pool's takers reached since the last call (the
+    /// bottom of the pile, which stayed idle all that time) and starts counting afresh;
+    /// returns how many. Called at a steady period (sysmon's scavenge, about once a second),
+    /// it leaves a pool that is drawn on alone and gives back what a past burst left, so that
+    /// a program that once ran 100,000 goroutines at a time does not keep their stacks'
+    /// touched pages for good.
+    pub fn trim_unused(&self) -> usize {
+        let mut idle = self.idle.lock();
+        let n = idle.low;
+        let unused: Vec<Stack> = idle.stacks.drain(..n).collect();
+        idle.low = idle.stacks.len();
+        drop(idle);
+        chunk::free_stacks(unused);
         n
     }
 }
 
 impl Drop for StackPool {
     fn drop(&mut self) {
-        chunk::free_stacks(std::mem::take(self.idle.get_mut()));
+        chunk::free_stacks(std::mem::take(&mut self.idle.get_mut().stacks));
     }
 }
 

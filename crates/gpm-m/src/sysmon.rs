@@ -26,10 +26,12 @@
 //! until a P is taken again (Go's `sysmonwait`), unless a `block_on` is waiting, for which
 //! it also runs the deadlock check.
 //!
-//! Each round also lets the G record pool give back pages of records that have stayed free
-//! ([`gpm_g::scavenge_records`], about once a second), and a sysmon that would sleep until
-//! work comes sleeps a [`gpm_g::SCAVENGE_PERIOD`] at a time instead while freed records
-//! may still hold pages: a burst that ends in silence gets its memory back too.
+//! Once a [`gpm_g::SCAVENGE_PERIOD`] (a second) sysmon also gives memory back: the idle
+//! stacks that nothing took from the runtime's pool all period
+//! ([`gpm_g::stack::StackPool::trim_unused`]), and the pages of G records that have stayed
+//! free ([`gpm_g::scavenge_records`]). A sysmon that would sleep until work comes sleeps a
+//! period at a time instead while the pool holds stacks or freed records may hold pages, so
+//! a burst that ends in silence gets its memory back too.
 //!
 //! With `schedtrace` set (`GPM_DEBUG=schedtrace=1000`), sysmon also prints a one-line
 //! summary of the scheduler to stderr at that period, as Go's sysmon does, and never sleeps
@@ -161,6 +163,7 @@ fn run(s: Arc<Scheduler>) {
         every,
         next: start + every,
     });
+    let mut next_scavenge = start + gpm_g::SCAVENGE_PERIOD;
     loop {
         let sleep = match &schedtrace {
             Some(t) => delay.min(t.next.saturating_duration_since(Instant::now())),
@@ -172,6 +175,10 @@ fn run(s: Arc<Scheduler>) {
         let now = Instant::now();
         if let Some(t) = &mut schedtrace {
             t.print_if_due(&s, start, now);
+        }
+        if now >= next_scavenge {
+            next_scavenge = now + gpm_g::SCAVENGE_PERIOD;
+            s.stacks.trim_unused();
         }
         gpm_g::scavenge_records(now);
         let busy = retake(&s, &mut seen, now);
@@ -219,7 +226,7 @@ fn wait(s: &Scheduler, delay: Duration, may_sleep_deep: bool) -> bool {
     }
     me.sleeping.store(true, Ordering::SeqCst);
     if may_sleep_deep && s.quiescent() && !s.has_blockers() {
-        if gpm_g::records_to_scavenge() {
+        if s.stacks.idle() > 0 || gpm_g::records_to_scavenge() {
             // Kicks still reach us meanwhile (`sleeping` is set).
             me.cv.wait_for(&mut stop, gpm_g::SCAVENGE_PERIOD);
         } else {
