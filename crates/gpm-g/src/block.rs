@@ -1,13 +1,13 @@
 //! A waiter that blocks a goroutine inside the runtime and an OS thread outside it.
 //!
-//! Join handles, and later channels and sync primitives, wait the same way whether the
-//! caller is a goroutine or a plain thread: record a [`Waiter`] under a lock, release the
-//! lock and sleep; the waker takes the `Waiter` out under the same lock and calls
-//! [`Waiter::wake`] after releasing it.
+//! Join handles and sync primitives wait the same way whether the caller is a goroutine or a
+//! plain thread: record a [`Waiter`] where the waker will find it (under a lock, or in a
+//! [`crate::oneshot`] slot) and sleep; the waker takes the `Waiter` out and calls
+//! [`Waiter::wake`] (after releasing any lock).
 
 use std::thread::Thread;
 
-use crate::{ready, GRef};
+use crate::{ready_owned, GRef};
 
 /// Who is waiting: a parked goroutine or a parked thread.
 #[derive(Debug)]
@@ -22,7 +22,8 @@ impl Waiter {
     /// Wakes the waiter. Waking a goroutine that is not parked is harmless.
     pub fn wake(self) {
         match self {
-            Waiter::G(g) => ready(&g),
+            // The waiter's reference goes into the run queue.
+            Waiter::G(g) => ready_owned(g),
             Waiter::Thread(t) => t.unpark(),
         }
     }

@@ -16,7 +16,8 @@
 //! - [`park`], [`ready`], [`yield_now`], [`current`]: what a goroutine and its wakers call;
 //! - [`exec`]: how an M switches into a G and what it learns when the G switches back;
 //! - [`Sched`]: the small interface through which a G reaches its scheduler;
-//! - [`block`]: a waiter that parks a goroutine inside the runtime and a thread outside.
+//! - [`block`]: a waiter that parks a goroutine inside the runtime and a thread outside;
+//! - [`oneshot`]: the lock-free slot through which a goroutine's result reaches its handle.
 //!
 //! Channels and the netpoller depend on this crate's park/ready interface only; the run
 //! queues (`gpm-p`) and the worker threads (`gpm-m`) sit above it.
@@ -41,6 +42,7 @@ mod g;
 mod gref;
 #[cfg(loom)]
 pub mod loom_model;
+pub mod oneshot;
 pub mod overflow;
 mod park;
 mod records;

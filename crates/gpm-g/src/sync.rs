@@ -9,6 +9,31 @@ pub(crate) use loom::sync::atomic::{fence, AtomicU8, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicU8, Ordering};
 
+/// A cell whose contents a protocol hands from thread to thread (loom's under `cfg(loom)`,
+/// which checks that no two accesses overlap).
+pub(crate) struct UnsafeCell<T>(
+    #[cfg(not(loom))] std::cell::UnsafeCell<T>,
+    #[cfg(loom)] loom::cell::UnsafeCell<T>,
+);
+
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(t: T) -> Self {
+        #[cfg(not(loom))]
+        return UnsafeCell(std::cell::UnsafeCell::new(t));
+        #[cfg(loom)]
+        return UnsafeCell(loom::cell::UnsafeCell::new(t));
+    }
+
+    /// Calls `f` with a pointer to the contents. The caller's protocol must make the access
+    /// exclusive.
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        #[cfg(not(loom))]
+        return f(self.0.get());
+        #[cfg(loom)]
+        return self.0.with_mut(f);
+    }
+}
+
 #[cfg(not(loom))]
 mod imp {
     /// A mutex (parking_lot).

@@ -12,8 +12,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::thread;
 
 use gpm_g::block::Waiter;
+use gpm_g::oneshot::{Completed, Oneshot};
 use gpm_g::{Entry, EntryRef, GId};
-use parking_lot::Mutex;
 
 /// A goroutine's unique id.
 ///
@@ -26,36 +26,19 @@ use parking_lot::Mutex;
 /// ```
 pub type GoroutineId = GId;
 
-enum State<T> {
-    Pending(Option<Waiter>),
-    Done(thread::Result<T>),
-    /// The result was joined, or the handle was dropped: nobody will take a result, and one
-    /// delivered now is dropped at once, by the goroutine that delivers it.
-    Taken,
-}
-
-/// Where a goroutine leaves its result.
+/// Where a goroutine leaves its result: a lock-free one-shot slot (`gpm_g::oneshot`) with
+/// room for the one waiter, the joiner.
 pub(crate) struct Packet<T> {
-    state: Mutex<State<T>>,
+    slot: Oneshot<thread::Result<T>, Waiter>,
 }
 
 impl<T> Packet<T> {
     fn complete(&self, r: thread::Result<T>) {
-        let mut s = self.state.lock();
-        match std::mem::replace(&mut *s, State::Done(r)) {
-            State::Pending(w) => {
-                drop(s);
-                if let Some(w) = w {
-                    w.wake();
-                }
-            }
-            State::Taken => {
-                // Detached: the result goes nowhere, and is dropped here, not under the lock.
-                let dropped = std::mem::replace(&mut *s, State::Taken);
-                drop(s);
-                drop(dropped);
-            }
-            State::Done(_) => unreachable!("gpm: goroutine result delivered twice"),
+        match self.slot.complete(r) {
+            Completed::Stored => {}
+            Completed::Wake(w) => w.wake(),
+            // Detached: the result goes nowhere, and is dropped here.
+            Completed::Unwanted(r) => drop(r),
         }
     }
 
@@ -70,8 +53,9 @@ impl<T> Packet<T> {
     /// The handle is gone: drops a result already delivered (on the dropping thread, as
     /// std's `JoinHandle` does) and lets one delivered later be dropped by its goroutine.
     fn detach(&self) {
-        let dropped = std::mem::replace(&mut *self.state.lock(), State::Taken);
-        drop(dropped);
+        let (result, waiter) = self.slot.close();
+        drop(waiter);
+        drop(result);
     }
 }
 
@@ -84,7 +68,8 @@ pub(crate) struct Task<F, T> {
 
 // SAFETY: `f` is taken exactly once, by `run` or `cancel`, which the scheduler calls at
 // most once between them and only from the one thread that owns the G at that moment; the
-// result slot is behind a mutex. `F: Send` because the closure moves to that thread.
+// result slot is a `Oneshot`, `Sync` itself. `F: Send` because the closure moves to that
+// thread.
 unsafe impl<F: Send, T: Send> Sync for Task<F, T> {}
 
 impl<F, T> Task<F, T> {
@@ -92,7 +77,7 @@ impl<F, T> Task<F, T> {
         Task {
             id,
             packet: Packet {
-                state: Mutex::new(State::Pending(None)),
+                slot: Oneshot::new(),
             },
             f: UnsafeCell::new(Some(f)),
         }
@@ -205,39 +190,28 @@ impl<T> JoinHandle<T> {
         verdict: impl Fn() -> Option<String>,
     ) -> Result<thread::Result<T>, String> {
         let in_g = gpm_g::in_goroutine();
-        let packet = &*self.packet;
+        let slot = &self.packet.slot;
         loop {
-            let mut s = packet.state.lock();
-            match &mut *s {
-                State::Done(_) => {
-                    let State::Done(r) = std::mem::replace(&mut *s, State::Taken) else {
-                        unreachable!()
-                    };
-                    return Ok(r);
+            if let Some(r) = slot.try_take() {
+                return Ok(r);
+            }
+            if in_g {
+                if gpm_g::shutting_down() {
+                    let msg: Box<dyn Any + Send> =
+                        Box::new("gpm: join interrupted by runtime shutdown");
+                    return Ok(Err(msg));
                 }
-                State::Taken => unreachable!("gpm: join called twice"),
-                State::Pending(_) if in_g => {
-                    if gpm_g::shutting_down() {
-                        let msg: Box<dyn Any + Send> =
-                            Box::new("gpm: join interrupted by runtime shutdown");
-                        return Ok(Err(msg));
-                    }
-                    gpm_g::park(move |g| {
-                        if let State::Pending(w) = &mut *s {
-                            *w = Some(Waiter::G(g.clone()));
-                        }
-                        drop(s);
-                        true
-                    });
+                // Registered from the park hook, once the goroutine is off its stack; a
+                // result that came first cancels the park.
+                gpm_g::park(|g| slot.register(|| Waiter::G(g.clone())));
+            } else {
+                if !slot.register(|| Waiter::Thread(thread::current())) {
+                    continue;
                 }
-                State::Pending(w) => {
-                    *w = Some(Waiter::Thread(thread::current()));
-                    drop(s);
-                    if let Some(report) = verdict() {
-                        return Err(report);
-                    }
-                    thread::park();
+                if let Some(report) = verdict() {
+                    return Err(report);
                 }
+                thread::park();
             }
         }
     }
@@ -258,7 +232,7 @@ impl<T> JoinHandle<T> {
         #[cfg(loom)]
         return self.thread.is_finished();
         #[cfg(not(loom))]
-        matches!(*self.packet.state.lock(), State::Done(_))
+        self.packet.slot.is_done()
     }
 
     /// The goroutine's id.

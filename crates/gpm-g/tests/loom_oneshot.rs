@@ -1,0 +1,169 @@
+//! loom models of `gpm_g::oneshot`, the lock-free slot between a goroutine's result and its
+//! join handle.
+//!
+//! Each model races the producer (`complete`) against the consumer: waiting for the value
+//! (registering a waiter and sleeping on it), or going away (`close`), or both one after the
+//! other. The promises checked: the consumer that waits gets the value (no lost wake-up:
+//! loom reports a sleeper nobody wakes as a deadlock), and every value and every waiter is
+//! dropped exactly once, by one side.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-g --test loom_oneshot --release`
+#![cfg(loom)]
+
+use gpm_g::oneshot::{Completed, Oneshot};
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::{Arc, Condvar, Mutex};
+use loom::thread;
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    gpm_g::loom_model::check(3, f);
+}
+
+/// A value that counts its drops.
+struct Counted(u32, Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A waiter: a flag and a condition variable (loom's `unpark` would also wake a thread
+/// blocked on a mutex, which loom then flags; `gpm-chan`'s loom `Thread` does the same).
+/// Counts its drops, so a waiter lost or dropped twice shows.
+struct Waker(Arc<(Mutex<bool>, Condvar)>, Arc<AtomicUsize>);
+
+impl Waker {
+    fn wake(self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_one();
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+type Slot = Oneshot<Counted, Waker>;
+
+/// The producer side of `gpm`'s join machinery: complete, then do what that says.
+fn produce(slot: &Slot, values: &Arc<AtomicUsize>) {
+    match slot.complete(Counted(7, values.clone())) {
+        Completed::Stored => {}
+        Completed::Wake(w) => w.wake(),
+        Completed::Unwanted(v) => drop(v),
+    }
+}
+
+/// Waiters made and waiters dropped.
+#[derive(Default, Clone)]
+struct Waiters {
+    made: Arc<AtomicUsize>,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Waiters {
+    fn make(&self, signal: &Arc<(Mutex<bool>, Condvar)>) -> Waker {
+        self.made.fetch_add(1, Ordering::Relaxed);
+        Waker(signal.clone(), self.dropped.clone())
+    }
+
+    /// Every waiter made was dropped, once.
+    fn check(&self) {
+        assert_eq!(
+            self.dropped.load(Ordering::Relaxed),
+            self.made.load(Ordering::Relaxed),
+            "every waiter made is dropped once"
+        );
+    }
+}
+
+/// The consumer's wait: take the value, else register and sleep, as `JoinHandle::join`
+/// does on a thread.
+fn consume(slot: &Slot, waiters: &Waiters) -> Counted {
+    let signal = Arc::new((Mutex::new(false), Condvar::new()));
+    loop {
+        if let Some(v) = slot.try_take() {
+            return v;
+        }
+        if !slot.register(|| waiters.make(&signal)) {
+            continue;
+        }
+        let mut woken = signal.0.lock().unwrap();
+        while !*woken {
+            woken = signal.1.wait(woken).unwrap();
+        }
+        *woken = false;
+    }
+}
+
+/// A waiting consumer gets the value, once; the waiter it registered (if it had to) is
+/// woken and dropped once.
+#[test]
+fn a_waiting_consumer_gets_the_value() {
+    model(|| {
+        let slot = Arc::new(Slot::new());
+        let values = Arc::new(AtomicUsize::new(0));
+        let waiters = Waiters::default();
+        let producer = {
+            let (slot, values) = (slot.clone(), values.clone());
+            thread::spawn(move || produce(&slot, &values))
+        };
+        let v = consume(&slot, &waiters);
+        assert_eq!(v.0, 7);
+        producer.join().unwrap();
+        drop(v);
+        let (left, waiter) = slot.close();
+        assert!(
+            left.is_none() && waiter.is_none(),
+            "nothing left after the take"
+        );
+        assert_eq!(values.load(Ordering::Relaxed), 1, "the value dropped once");
+        waiters.check();
+    });
+}
+
+/// A consumer that goes away while the producer completes: the value is dropped exactly
+/// once, by whichever side ends up owning it.
+#[test]
+fn a_closing_consumer_and_the_producer_drop_the_value_once() {
+    model(|| {
+        let slot = Arc::new(Slot::new());
+        let values = Arc::new(AtomicUsize::new(0));
+        let producer = {
+            let (slot, values) = (slot.clone(), values.clone());
+            thread::spawn(move || produce(&slot, &values))
+        };
+        let (left, waiter) = slot.close();
+        assert!(waiter.is_none());
+        drop(left);
+        producer.join().unwrap();
+        assert_eq!(values.load(Ordering::Relaxed), 1, "the value dropped once");
+    });
+}
+
+/// A consumer that registers a waiter and then gives up (as `block_on` does on a deadlock
+/// report), racing the producer: the waiter is woken or handed back, and dropped once
+/// either way; the value is dropped once.
+#[test]
+fn a_consumer_that_registers_then_leaves() {
+    model(|| {
+        let slot = Arc::new(Slot::new());
+        let values = Arc::new(AtomicUsize::new(0));
+        let waiters = Waiters::default();
+        let producer = {
+            let (slot, values) = (slot.clone(), values.clone());
+            thread::spawn(move || produce(&slot, &values))
+        };
+        let signal = Arc::new((Mutex::new(false), Condvar::new()));
+        slot.register(|| waiters.make(&signal));
+        let (left, waiter) = slot.close();
+        drop(left);
+        drop(waiter);
+        producer.join().unwrap();
+        assert_eq!(values.load(Ordering::Relaxed), 1, "the value dropped once");
+        waiters.check();
+    });
+}
