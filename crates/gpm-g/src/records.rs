@@ -433,6 +433,26 @@ mod tests {
         static SCAVENGED_LOCAL: Cache = const { Cache::new(&SCAVENGED) };
     }
 
+    /// Gives `blocks` back to `pool` from a new thread, whose cache (`local`) then goes back
+    /// to the pool as the thread exits.
+    fn free_on_new_thread(
+        pool: &'static Blocks,
+        local: &'static std::thread::LocalKey<Cache>,
+        blocks: Vec<usize>,
+    ) {
+        std::thread::spawn(move || {
+            local.with(|c| {
+                for a in blocks {
+                    // SAFETY: blocks of this pool (the caller's), each given back once and
+                    // unused.
+                    unsafe { pool.free(Some(c), NonNull::new(a as *mut u8).unwrap()) };
+                }
+            })
+        })
+        .join()
+        .unwrap();
+    }
+
     /// Blocks handed out at once are distinct, aligned, writable and come back for reuse,
     /// across the cache's refills and spills and across threads.
     #[test]
@@ -449,16 +469,7 @@ mod tests {
         // Freed on another thread, they reach the shared list (that thread's cache is
         // flushed when it exits) and come back here.
         let addrs: Vec<usize> = taken.iter().map(|b| b.as_ptr() as usize).collect();
-        std::thread::spawn(move || {
-            LOCAL.with(|c| {
-                for a in addrs {
-                    // SAFETY: blocks of this pool, each given back once and unused.
-                    unsafe { POOL.free(Some(c), NonNull::new(a as *mut u8).unwrap()) };
-                }
-            })
-        })
-        .join()
-        .unwrap();
+        free_on_new_thread(&POOL, &LOCAL, addrs);
         let again: HashSet<usize> = LOCAL.with(|c| {
             (0..n)
                 .map(|_| POOL.alloc(Some(c)).as_ptr() as usize)
@@ -602,6 +613,25 @@ mod tests {
         v.iter().filter(|&&b| b & 1 != 0).count()
     }
 
+    /// `n` blocks of `SCAVENGED`, taken by a new thread (which then exits) and each filled
+    /// with `byte`, in the order handed out.
+    fn fill(n: usize, byte: u8) -> Vec<usize> {
+        std::thread::spawn(move || {
+            SCAVENGED_LOCAL.with(|c| {
+                (0..n)
+                    .map(|_| {
+                        let b = SCAVENGED.alloc(Some(c));
+                        // SAFETY: the block is ours and 272 bytes long.
+                        unsafe { b.as_ptr().write_bytes(byte, 272) };
+                        b.as_ptr() as usize
+                    })
+                    .collect()
+            })
+        })
+        .join()
+        .unwrap()
+    }
+
     /// A scavenge gives back the pages on which every block is free, only in mappings that
     /// no block was taken from since the previous scavenge, and leaves the blocks in use (and
     /// their pages) alone; the blocks given back are handed out again, in address order, and
@@ -613,20 +643,7 @@ mod tests {
         let n = per_map + per_map / 2;
         let page = crate::stack::page_size();
         // In the order handed out: the oldest mapping's blocks first, each in address order.
-        let blocks: Vec<usize> = std::thread::spawn(move || {
-            SCAVENGED_LOCAL.with(|c| {
-                (0..n)
-                    .map(|_| {
-                        let b = SCAVENGED.alloc(Some(c));
-                        // SAFETY: the block is ours and 272 bytes long.
-                        unsafe { b.as_ptr().write_bytes(0x5A, 272) };
-                        b.as_ptr() as usize
-                    })
-                    .collect()
-            })
-        })
-        .join()
-        .unwrap();
+        let blocks: Vec<usize> = fill(n, 0x5A);
         let map_of = |a: usize| a & !(MAPPING_BYTES - 1);
         let (m0, m1) = (map_of(blocks[0]), map_of(blocks[n - 1]));
         assert_ne!(m0, m1, "two mappings");
@@ -638,16 +655,7 @@ mod tests {
         // SAFETY: a block we hold.
         unsafe { (kept as *mut u64).write(0xfeed_f00d) };
         let rest: Vec<usize> = blocks.iter().copied().filter(|&a| a != kept).collect();
-        std::thread::spawn(move || {
-            SCAVENGED_LOCAL.with(|c| {
-                for a in rest {
-                    // SAFETY: blocks of this pool, each given back once and unused.
-                    unsafe { SCAVENGED.free(Some(c), NonNull::new(a as *mut u8).unwrap()) };
-                }
-            })
-        })
-        .join()
-        .unwrap();
+        free_on_new_thread(&SCAVENGED, &SCAVENGED_LOCAL, rest);
         let pages = MAPPING_BYTES / page;
         let written = (per_map / 2 * 272) / page;
         assert!(resident_pages(m1 + page, m1 + MAPPING_BYTES) >= written);
@@ -689,20 +697,7 @@ mod tests {
             SCAVENGED.free(None, NonNull::new(again as *mut u8).unwrap());
             SCAVENGED.free(None, NonNull::new(kept as *mut u8).unwrap());
         }
-        let back: Vec<usize> = std::thread::spawn(move || {
-            SCAVENGED_LOCAL.with(|c| {
-                (0..n)
-                    .map(|_| {
-                        let b = SCAVENGED.alloc(Some(c));
-                        // SAFETY: the block is ours and 272 bytes long.
-                        unsafe { b.as_ptr().write_bytes(0xA5, 272) };
-                        b.as_ptr() as usize
-                    })
-                    .collect()
-            })
-        })
-        .join()
-        .unwrap();
+        let back: Vec<usize> = fill(n, 0xA5);
         assert_eq!(
             back, blocks,
             "every block handed out again, in the same order"

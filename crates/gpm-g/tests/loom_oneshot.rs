@@ -80,6 +80,17 @@ impl Waiters {
     }
 }
 
+/// An empty slot, a drop counter for its value, and the producer already started on it.
+fn start() -> (Arc<Slot>, Arc<AtomicUsize>, thread::JoinHandle<()>) {
+    let slot = Arc::new(Slot::new());
+    let values = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let (slot, values) = (slot.clone(), values.clone());
+        thread::spawn(move || produce(&slot, &values))
+    };
+    (slot, values, producer)
+}
+
 /// The consumer's wait: take the value, else register and sleep, as `JoinHandle::join`
 /// does on a thread.
 fn consume(slot: &Slot, waiters: &Waiters) -> Counted {
@@ -104,13 +115,8 @@ fn consume(slot: &Slot, waiters: &Waiters) -> Counted {
 #[test]
 fn a_waiting_consumer_gets_the_value() {
     model(|| {
-        let slot = Arc::new(Slot::new());
-        let values = Arc::new(AtomicUsize::new(0));
+        let (slot, values, producer) = start();
         let waiters = Waiters::default();
-        let producer = {
-            let (slot, values) = (slot.clone(), values.clone());
-            thread::spawn(move || produce(&slot, &values))
-        };
         let v = consume(&slot, &waiters);
         assert_eq!(v.0, 7);
         producer.join().unwrap();
@@ -130,12 +136,7 @@ fn a_waiting_consumer_gets_the_value() {
 #[test]
 fn a_closing_consumer_and_the_producer_drop_the_value_once() {
     model(|| {
-        let slot = Arc::new(Slot::new());
-        let values = Arc::new(AtomicUsize::new(0));
-        let producer = {
-            let (slot, values) = (slot.clone(), values.clone());
-            thread::spawn(move || produce(&slot, &values))
-        };
+        let (slot, values, producer) = start();
         let (left, waiter) = slot.close();
         assert!(waiter.is_none());
         drop(left);
@@ -150,13 +151,8 @@ fn a_closing_consumer_and_the_producer_drop_the_value_once() {
 #[test]
 fn a_consumer_that_registers_then_leaves() {
     model(|| {
-        let slot = Arc::new(Slot::new());
-        let values = Arc::new(AtomicUsize::new(0));
+        let (slot, values, producer) = start();
         let waiters = Waiters::default();
-        let producer = {
-            let (slot, values) = (slot.clone(), values.clone());
-            thread::spawn(move || produce(&slot, &values))
-        };
         let signal = Arc::new((Mutex::new(false), Condvar::new()));
         slot.register(|| waiters.make(&signal));
         let (left, waiter) = slot.close();
