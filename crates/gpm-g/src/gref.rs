@@ -38,8 +38,8 @@ pub const SCAVENGE_PERIOD: Duration = Duration::from_secs(1);
 
 /// Gives the kernel back the pages of G records that have stayed free for a while (see
 /// [`SCAVENGE_PERIOD`]), unless the pool was looked at less than a period ago: the pool is
-/// the process's, and every runtime's sysmon calls this each round. Returns the bytes given
-/// back.
+/// the process's, and every runtime's sysmon calls this once a period. Returns the bytes
+/// given back.
 pub fn scavenge_records(now: Instant) -> usize {
     static LAST: Mutex<Option<Instant>> = Mutex::new(None);
     let Ok(mut last) = LAST.try_lock() else {

@@ -179,8 +179,8 @@ fn run(s: Arc<Scheduler>) {
         if now >= next_scavenge {
             next_scavenge = now + gpm_g::SCAVENGE_PERIOD;
             s.stacks.trim_unused();
+            gpm_g::scavenge_records(now);
         }
-        gpm_g::scavenge_records(now);
         let busy = retake(&s, &mut seen, now);
         if busy {
             delay = MIN_DELAY;
