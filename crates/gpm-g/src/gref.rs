@@ -36,6 +36,10 @@ thread_local! {
 /// taken from for one to two periods has its free pages given back (see `records`).
 pub const SCAVENGE_PERIOD: Duration = Duration::from_secs(1);
 
+/// Record mappings (4 MiB each) one [`scavenge_records`] gives back at most, so that a pass
+/// after a burst stays a few milliseconds of sysmon's time; the rest go in later periods.
+const SCAVENGE_MAPS: usize = 8;
+
 /// Gives the kernel back the pages of G records that have stayed free for a while (see
 /// [`SCAVENGE_PERIOD`]), unless the pool was looked at less than a period ago: the pool is
 /// the process's, and every runtime's sysmon calls this once a period. Returns the bytes
@@ -50,7 +54,7 @@ pub fn scavenge_records(now: Instant) -> usize {
     }
     *last = Some(now);
     drop(last);
-    RECORDS.scavenge()
+    RECORDS.scavenge(SCAVENGE_MAPS)
 }
 
 /// True if a record was freed since the pool was last scavenged: a sysmon about to sleep

@@ -31,6 +31,10 @@ const DONE: u8 = 2;
 const CLOSED: u8 = 3;
 
 /// A one-shot slot for a value of `T`, with room for one waiter `W` (see the module docs).
+///
+/// Its methods are `unsafe` for one contract, which the types cannot state: there is one
+/// producer, which calls [`Oneshot::complete`] once, and one consumer, which alone calls
+/// the other methods, never two at once, and nothing after [`Oneshot::close`].
 pub struct Oneshot<T, W> {
     state: AtomicU8,
     value: UnsafeCell<Option<T>>,
@@ -38,10 +42,10 @@ pub struct Oneshot<T, W> {
 }
 
 // SAFETY: the cells are touched only by the side the state word makes their owner (module
-// docs), so sharing the slot moves a `T` and a `W` between threads, as `Send` allows.
+// docs), and the methods that touch them are `unsafe`, their callers promising one producer
+// and one consumer, so sharing the slot moves a `T` and a `W` between threads, as `Send`
+// allows. (`Send` is automatic: the slot owns its contents like a pair of `Option`s.)
 unsafe impl<T: Send, W: Send> Sync for Oneshot<T, W> {}
-// SAFETY: as above; the slot owns its contents like a pair of `Option`s.
-unsafe impl<T: Send, W: Send> Send for Oneshot<T, W> {}
 
 /// What the producer must do after [`Oneshot::complete`].
 pub enum Completed<T, W> {
@@ -70,9 +74,13 @@ impl<T, W> Oneshot<T, W> {
     }
 
     /// Producer, once: stores `v` and says what is left to do.
-    pub fn complete(&self, v: T) -> Completed<T, W> {
+    ///
+    /// # Safety
+    /// The caller is the slot's one producer and has not called this before.
+    pub unsafe fn complete(&self, v: T) -> Completed<T, W> {
         // SAFETY: until the swap below publishes it, the value cell is the producer's alone
-        // (the consumer reads it only after acquiring `DONE`).
+        // (the consumer reads it only after acquiring `DONE`, and our caller is the one
+        // producer, completing once).
         self.value.with_mut(|p| unsafe { *p = Some(v) });
         match self.state.swap(DONE, Ordering::AcqRel) {
             EMPTY => Completed::Stored,
@@ -100,18 +108,25 @@ impl<T, W> Oneshot<T, W> {
     }
 
     /// Consumer: the value, if it has arrived (`None` also once it has been taken).
-    pub fn try_take(&self) -> Option<T> {
+    ///
+    /// # Safety
+    /// The caller is the slot's one consumer, not inside another of its calls, and has not
+    /// closed it.
+    pub unsafe fn try_take(&self) -> Option<T> {
         if !self.is_done() {
             return None;
         }
         // SAFETY: `DONE` acquired: the producer wrote the value and is done with the cell;
-        // only the consumer (the caller) touches it now.
+        // only the consumer (our caller, by contract) touches it now.
         self.value.with_mut(|p| unsafe { (*p).take() })
     }
 
     /// Consumer: registers the waiter `make` builds, unless the value has arrived (then
     /// `false`; a waiter already registered stays, and `make` is not called).
-    pub fn register(&self, make: impl FnOnce() -> W) -> bool {
+    ///
+    /// # Safety
+    /// As for [`Oneshot::try_take`].
+    pub unsafe fn register(&self, make: impl FnOnce() -> W) -> bool {
         match self.state.load(Ordering::Acquire) {
             EMPTY => {}
             WAITING => return true,
@@ -138,7 +153,10 @@ impl<T, W> Oneshot<T, W> {
 
     /// Consumer, going away: the value if it arrived and was not taken, and the waiter if
     /// one is still registered, for the caller to drop.
-    pub fn close(&self) -> (Option<T>, Option<W>) {
+    ///
+    /// # Safety
+    /// As for [`Oneshot::try_take`]; the consumer calls nothing after this.
+    pub unsafe fn close(&self) -> (Option<T>, Option<W>) {
         match self.state.swap(CLOSED, Ordering::AcqRel) {
             // SAFETY: `DONE` acquired: the value cell is the consumer's (see `try_take`).
             DONE => (self.value.with_mut(|p| unsafe { (*p).take() }), None),

@@ -624,15 +624,16 @@ impl StackPool {
         n
     }
 
-    /// Frees the idle stacks that none of the pool's takers reached since the last call (the
-    /// bottom of the pile, which stayed idle all that time) and starts counting afresh;
-    /// returns how many. Called at a steady period (sysmon's scavenge, about once a second),
-    /// it leaves a pool that is drawn on alone and gives back what a past burst left, so that
-    /// a program that once ran 100,000 goroutines at a time does not keep their stacks'
-    /// touched pages for good.
-    pub fn trim_unused(&self) -> usize {
+    /// Frees up to `max` of the idle stacks that none of the pool's takers reached since the
+    /// last call (the bottom of the pile, which stayed idle all that time) and starts counting
+    /// afresh; returns how many. Called at a steady period (sysmon's scavenge, about once a
+    /// second), it leaves a pool that is drawn on alone and gives back what a past burst left,
+    /// so that a program that once ran 100,000 goroutines at a time does not keep their
+    /// stacks' touched pages for good. (Freeing the 131,072 stacks of a full pool took sysmon
+    /// 195 ms here, hence `max`: those left over go in later calls if still unused.)
+    pub fn trim_unused(&self, max: usize) -> usize {
         let mut idle = self.idle.lock();
-        let n = idle.low;
+        let n = idle.low.min(max);
         let unused: Vec<Stack> = idle.stacks.drain(..n).collect();
         idle.low = idle.stacks.len();
         drop(idle);

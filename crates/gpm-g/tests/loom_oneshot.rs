@@ -50,7 +50,8 @@ type Slot = Oneshot<Counted, Waker>;
 
 /// The producer side of `gpm`'s join machinery: complete, then do what that says.
 fn produce(slot: &Slot, values: &Arc<AtomicUsize>) {
-    match slot.complete(Counted(7, values.clone())) {
+    // SAFETY: each model's one producer thread, completing once.
+    match unsafe { slot.complete(Counted(7, values.clone())) } {
         Completed::Stored => {}
         Completed::Wake(w) => w.wake(),
         Completed::Unwanted(v) => drop(v),
@@ -92,14 +93,23 @@ fn start() -> (Arc<Slot>, Arc<AtomicUsize>, thread::JoinHandle<()>) {
 }
 
 /// The consumer's wait: take the value, else register and sleep, as `JoinHandle::join`
-/// does on a thread.
-fn consume(slot: &Slot, waiters: &Waiters) -> Counted {
+/// does on a thread. With `spurious`, the first sleep ends at once, as a goroutine's park
+/// may: the consumer then registers again while its waiter is still registered.
+///
+/// # Safety
+/// The caller is the slot's one consumer (the model's main thread).
+unsafe fn consume(slot: &Slot, waiters: &Waiters, mut spurious: bool) -> Counted {
     let signal = Arc::new((Mutex::new(false), Condvar::new()));
     loop {
-        if let Some(v) = slot.try_take() {
+        // SAFETY: our caller is the one consumer.
+        if let Some(v) = unsafe { slot.try_take() } {
             return v;
         }
-        if !slot.register(|| waiters.make(&signal)) {
+        // SAFETY: as above.
+        if !unsafe { slot.register(|| waiters.make(&signal)) } {
+            continue;
+        }
+        if std::mem::take(&mut spurious) {
             continue;
         }
         let mut woken = signal.0.lock().unwrap();
@@ -114,21 +124,36 @@ fn consume(slot: &Slot, waiters: &Waiters) -> Counted {
 /// woken and dropped once.
 #[test]
 fn a_waiting_consumer_gets_the_value() {
-    model(|| {
-        let (slot, values, producer) = start();
-        let waiters = Waiters::default();
-        let v = consume(&slot, &waiters);
-        assert_eq!(v.0, 7);
-        producer.join().unwrap();
-        drop(v);
-        let (left, waiter) = slot.close();
-        assert!(
-            left.is_none() && waiter.is_none(),
-            "nothing left after the take"
-        );
-        assert_eq!(values.load(Ordering::Relaxed), 1, "the value dropped once");
-        waiters.check();
-    });
+    model(|| waiting_consumer(false));
+}
+
+/// The same with a spurious wake-up after the consumer registered: registering again
+/// leaves the one waiter in place, and the value still arrives.
+#[test]
+fn a_consumer_woken_spuriously_registers_once() {
+    model(|| waiting_consumer(true));
+}
+
+fn waiting_consumer(spurious: bool) {
+    let (slot, values, producer) = start();
+    let waiters = Waiters::default();
+    // SAFETY: this thread is the slot's one consumer.
+    let v = unsafe { consume(&slot, &waiters, spurious) };
+    assert_eq!(v.0, 7);
+    producer.join().unwrap();
+    drop(v);
+    // SAFETY: as above; the last consumer call.
+    let (left, waiter) = unsafe { slot.close() };
+    assert!(
+        left.is_none() && waiter.is_none(),
+        "nothing left after the take"
+    );
+    assert_eq!(values.load(Ordering::Relaxed), 1, "the value dropped once");
+    assert!(
+        waiters.made.load(Ordering::Relaxed) <= 1,
+        "one waiter at most"
+    );
+    waiters.check();
 }
 
 /// A consumer that goes away while the producer completes: the value is dropped exactly
@@ -137,7 +162,8 @@ fn a_waiting_consumer_gets_the_value() {
 fn a_closing_consumer_and_the_producer_drop_the_value_once() {
     model(|| {
         let (slot, values, producer) = start();
-        let (left, waiter) = slot.close();
+        // SAFETY: this thread is the slot's one consumer; its last call.
+        let (left, waiter) = unsafe { slot.close() };
         assert!(waiter.is_none());
         drop(left);
         producer.join().unwrap();
@@ -154,8 +180,10 @@ fn a_consumer_that_registers_then_leaves() {
         let (slot, values, producer) = start();
         let waiters = Waiters::default();
         let signal = Arc::new((Mutex::new(false), Condvar::new()));
-        slot.register(|| waiters.make(&signal));
-        let (left, waiter) = slot.close();
+        // SAFETY: this thread is the slot's one consumer.
+        unsafe { slot.register(|| waiters.make(&signal)) };
+        // SAFETY: as above; its last call.
+        let (left, waiter) = unsafe { slot.close() };
         drop(left);
         drop(waiter);
         producer.join().unwrap();

@@ -244,31 +244,41 @@ fn trim_unused_frees_the_stacks_nobody_took_since_the_last_trim() {
     let mut stacks: Vec<Stack> = (0..10).map(|_| pool.get().unwrap()).collect();
     pool.put_batch(&mut stacks);
     assert_eq!(pool.idle(), 10);
-    assert_eq!(pool.trim_unused(), 0, "the first call only starts counting");
+    assert_eq!(
+        pool.trim_unused(usize::MAX),
+        0,
+        "the first call only starts counting"
+    );
     // Three taken and given back: they are on top again, and were in use this period.
     let taken: Vec<Stack> = (0..3).map(|_| pool.get().unwrap()).collect();
     let mut used: Vec<usize> = taken.iter().map(|s| s.base().get()).collect();
     taken.into_iter().for_each(|s| pool.put(s));
-    assert_eq!(pool.trim_unused(), 7, "the seven nobody took");
-    assert_eq!(pool.idle(), 3);
+    assert_eq!(
+        pool.trim_unused(5),
+        5,
+        "five of the seven nobody took, as asked"
+    );
+    assert_eq!(pool.idle(), 5);
     let mut kept: Vec<Stack> = Vec::new();
     assert_eq!(pool.get_batch(3, &mut kept), 3);
     let mut kept_bases: Vec<usize> = kept.iter().map(|s| s.base().get()).collect();
     kept_bases.sort_unstable();
     used.sort_unstable();
-    assert_eq!(
-        kept_bases, used,
-        "the stacks used this period are the ones kept"
-    );
+    assert_eq!(kept_bases, used, "the stacks used this period stay on top");
     pool.put_batch(&mut kept);
     assert_eq!(
-        pool.trim_unused(),
-        0,
-        "taken since the last call, all three"
+        pool.trim_unused(usize::MAX),
+        2,
+        "the other two, still unused"
     );
-    assert_eq!(pool.trim_unused(), 3, "idle for a whole period now");
+    assert_eq!(pool.idle(), 3);
+    assert_eq!(
+        pool.trim_unused(usize::MAX),
+        3,
+        "idle for a whole period now"
+    );
     assert_eq!(pool.idle(), 0);
-    assert_eq!(pool.trim_unused(), 0);
+    assert_eq!(pool.trim_unused(usize::MAX), 0);
 }
 
 /// Whether this process's pools carve their stacks out of chunks (the default guard is

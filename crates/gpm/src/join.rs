@@ -27,14 +27,22 @@ use gpm_g::{Entry, EntryRef, GId};
 pub type GoroutineId = GId;
 
 /// Where a goroutine leaves its result: a lock-free one-shot slot (`gpm_g::oneshot`) with
-/// room for the one waiter, the joiner.
+/// room for the one waiter, the joiner. Its producer is the goroutine's [`Task`], which
+/// completes it once (from `run`, its `Completion` guard, or `cancel`, and the scheduler
+/// calls one of `run` and `cancel`, once); its consumer is the one [`JoinHandle`], which
+/// owns it and so never makes two calls at once.
 pub(crate) struct Packet<T> {
     slot: Oneshot<thread::Result<T>, Waiter>,
 }
 
 impl<T> Packet<T> {
-    fn complete(&self, r: thread::Result<T>) {
-        match self.slot.complete(r) {
+    /// Delivers the goroutine's result.
+    ///
+    /// # Safety
+    /// Called by the packet's task, once (see [`Packet`]).
+    unsafe fn complete(&self, r: thread::Result<T>) {
+        // SAFETY: our caller is the one producer, completing once.
+        match unsafe { self.slot.complete(r) } {
             Completed::Stored => {}
             Completed::Wake(w) => w.wake(),
             // Detached: the result goes nowhere, and is dropped here.
@@ -42,18 +50,24 @@ impl<T> Packet<T> {
         }
     }
 
-    fn unfinished(&self, id: GId) {
+    /// Delivers "ended without finishing".
+    ///
+    /// # Safety
+    /// As for [`Packet::complete`].
+    unsafe fn unfinished(&self, id: GId) {
         let msg = format!(
             "gpm: goroutine {id} ended without finishing: its runtime shut down, or its stack \
              could not be allocated"
         );
-        self.complete(Err(Box::new(msg)));
+        // SAFETY: our caller's promise.
+        unsafe { self.complete(Err(Box::new(msg))) };
     }
 
     /// The handle is gone: drops a result already delivered (on the dropping thread, as
     /// std's `JoinHandle` does) and lets one delivered later be dropped by its goroutine.
     fn detach(&self) {
-        let (result, waiter) = self.slot.close();
+        // SAFETY: only the handle detaches, as it drops, after any other call of its own.
+        let (result, waiter) = unsafe { self.slot.close() };
         drop(waiter);
         drop(result);
     }
@@ -96,7 +110,9 @@ struct Completion<'a, T>(Option<&'a Packet<T>>, GId);
 impl<T> Drop for Completion<'_, T> {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            p.unfinished(self.1);
+            // SAFETY: the task's run armed this guard and disarms it before completing
+            // itself, so the packet is completed once.
+            unsafe { p.unfinished(self.1) };
         }
     }
 }
@@ -121,7 +137,9 @@ where
         // For a detached goroutine this drops the result (or the panic payload) here, at the
         // goroutine's root; a panic in that drop has nowhere to go. std aborts in the same
         // case ("thread result panicked on drop").
-        let delivered = panic::catch_unwind(AssertUnwindSafe(move || packet.complete(r)));
+        // SAFETY: the guard is disarmed, and `run` runs once (the closure was there).
+        let delivered =
+            panic::catch_unwind(AssertUnwindSafe(move || unsafe { packet.complete(r) }));
         if delivered.is_err() {
             eprintln!("gpm: a goroutine's result panicked on drop; aborting");
             std::process::abort();
@@ -130,7 +148,8 @@ where
 
     fn cancel(&self) {
         let f = self.take_f();
-        self.packet.unfinished(self.id);
+        // SAFETY: the scheduler cancels a task instead of running it, once.
+        unsafe { self.packet.unfinished(self.id) };
         drop(f);
     }
 }
@@ -192,7 +211,9 @@ impl<T> JoinHandle<T> {
         let in_g = gpm_g::in_goroutine();
         let slot = &self.packet.slot;
         loop {
-            if let Some(r) = slot.try_take() {
+            // SAFETY: the handle is the packet's one consumer, and owning itself, it makes one
+            // call on the slot at a time; it closes the slot only when dropped.
+            if let Some(r) = unsafe { slot.try_take() } {
                 return Ok(r);
             }
             if in_g {
@@ -203,9 +224,11 @@ impl<T> JoinHandle<T> {
                 }
                 // Registered from the park hook, once the goroutine is off its stack; a
                 // result that came first cancels the park.
-                gpm_g::park(|g| slot.register(|| Waiter::G(g.clone())));
+                // SAFETY: as for `try_take` above.
+                gpm_g::park(|g| unsafe { slot.register(|| Waiter::G(g.clone())) });
             } else {
-                if !slot.register(|| Waiter::Thread(thread::current())) {
+                // SAFETY: as for `try_take` above.
+                if !unsafe { slot.register(|| Waiter::Thread(thread::current())) } {
                     continue;
                 }
                 if let Some(report) = verdict() {
