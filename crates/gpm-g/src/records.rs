@@ -33,12 +33,11 @@
 //!   at the same addresses. Their pages are another matter: [`Blocks::scavenge`] gives the
 //!   kernel back (`MADV_DONTNEED`) every page all of whose blocks are free, in each mapping
 //!   that no block was taken from since the scavenge before, a few mappings per call. Called
-//!   about once a second (by sysmon, see `scavenge_records`), it leaves the memory of a steady
-//!   or a recurring load
-//!   alone (its mappings are taken from all the time, and a page given back would only be
-//!   faulted in again) and returns what a past burst left, one to two seconds after the
-//!   last block was taken from it. A page given back reads as zeros and costs RSS again
-//!   only when a record is next written into it.
+//!   about once a second (by sysmon, see `scavenge_records`), it leaves the memory of a
+//!   steady or a recurring load alone (its mappings are taken from all the time, and a page
+//!   given back would only be faulted in again) and returns what a past burst left, from one
+//!   to two seconds after the last block was taken from it on. A page given back reads as
+//!   zeros and costs RSS again only when a record is next written into it.
 //! * With transparent huge pages set to `always`, the kernel may back a mapping with 2 MiB
 //!   pages: records are dense, so that costs a small program one huge page at most and saves
 //!   a big one TLB misses. (`madvise`, the usual setting, leaves them 4 KiB pages.)
