@@ -294,7 +294,7 @@ impl Blocks {
         let is_free = |i: usize| map.free[i / 64] & (1 << (i % 64)) != 0;
         let mut runs: Vec<(usize, usize)> = Vec::new();
         for p in 1..MAPPING_BYTES / page {
-            let (first, last) = self.blocks_on(p, p + 1);
+            let (first, last) = self.blocks_on(p);
             if (first..=last).all(is_free) {
                 match runs.last_mut() {
                     Some(run) if run.1 == p => run.1 = p + 1,
@@ -305,12 +305,12 @@ impl Blocks {
         runs
     }
 
-    /// The first and last index of the blocks that overlap pages `[lo, hi)` of a mapping,
+    /// The first and last index of the blocks that overlap page `p` (from 1) of a mapping,
     /// clamped to its blocks (an empty range, `first > last`, for pages past them all).
-    fn blocks_on(&self, lo: usize, hi: usize) -> (usize, usize) {
+    fn blocks_on(&self, p: usize) -> (usize, usize) {
         let page = crate::stack::page_size();
-        let first = (lo * page).saturating_sub(HEADER) / self.size;
-        let last = ((hi * page - 1 - HEADER) / self.size).min(self.per_map() - 1);
+        let first = (p * page - HEADER) / self.size;
+        let last = (((p + 1) * page - 1 - HEADER) / self.size).min(self.per_map() - 1);
         (first, last)
     }
 
