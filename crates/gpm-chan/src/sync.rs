@@ -4,7 +4,7 @@
 //!
 //! The mutex is a spin lock ([`Mutex`], see there why), `gpm-g`'s loom mutex under loom.
 //! Besides atomics this covers the three things loom must see to explore a protocol: the
-//! interior-mutable cells that hold messages ([`UnsafeCell`]), thread parking ([`Thread`])
+//! interior-mutable cells that hold messages ([`UnsafeCell`], `gpm-g`'s), thread parking ([`Thread`])
 //! and spin-waiting ([`Backoff`]), which under loom must yield so that the thread being
 //! waited for can run.
 //!
@@ -21,20 +21,6 @@ pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 mod imp {
     use std::time::Duration;
-
-    /// A cell whose contents the channel protocols hand from thread to thread.
-    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
-
-    impl<T> UnsafeCell<T> {
-        pub(crate) fn new(t: T) -> Self {
-            UnsafeCell(std::cell::UnsafeCell::new(t))
-        }
-        /// Calls `f` with a pointer to the contents. The caller's protocol must make the
-        /// access exclusive.
-        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            f(self.0.get())
-        }
-    }
 
     /// A handle to park the calling thread and unpark it from anywhere (std's).
     #[derive(Clone, Debug)]
@@ -101,18 +87,6 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     use std::time::Duration;
-
-    /// A cell whose accesses loom checks for data races.
-    pub(crate) struct UnsafeCell<T>(loom::cell::UnsafeCell<T>);
-
-    impl<T> UnsafeCell<T> {
-        pub(crate) fn new(t: T) -> Self {
-            UnsafeCell(loom::cell::UnsafeCell::new(t))
-        }
-        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            self.0.with_mut(f)
-        }
-    }
 
     /// A park token behind a loom mutex and condition variable (see the module docs).
     #[derive(Clone)]
@@ -275,4 +249,5 @@ pub(crate) mod spin {
         }
     }
 }
-pub(crate) use imp::{Backoff, Thread, UnsafeCell};
+pub(crate) use gpm_g::sync::UnsafeCell;
+pub(crate) use imp::{Backoff, Thread};

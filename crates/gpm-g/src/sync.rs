@@ -2,7 +2,8 @@
 //! parking_lot normally, loom's under `cfg(loom)`, so that the protocols can be
 //! model-checked unchanged. The atomics serve this crate's park/ready state machine; the
 //! [`Mutex`] wrapper is shared with the scheduler (`gpm-m`) and the channels (`gpm-chan`),
-//! which add what only they need (a condition variable, parking, cells).
+//! which add what only they need (a condition variable, parking), and so is [`UnsafeCell`]
+//! with the channels.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicU8, Ordering};
@@ -10,14 +11,15 @@ pub(crate) use loom::sync::atomic::{fence, AtomicU8, Ordering};
 pub(crate) use std::sync::atomic::{fence, AtomicU8, Ordering};
 
 /// A cell whose contents a protocol hands from thread to thread (loom's under `cfg(loom)`,
-/// which checks that no two accesses overlap).
-pub(crate) struct UnsafeCell<T>(
+/// which checks that no two accesses overlap); the channels' too.
+pub struct UnsafeCell<T>(
     #[cfg(not(loom))] std::cell::UnsafeCell<T>,
     #[cfg(loom)] loom::cell::UnsafeCell<T>,
 );
 
 impl<T> UnsafeCell<T> {
-    pub(crate) fn new(t: T) -> Self {
+    /// A cell holding `t`.
+    pub fn new(t: T) -> Self {
         #[cfg(not(loom))]
         return UnsafeCell(std::cell::UnsafeCell::new(t));
         #[cfg(loom)]
@@ -26,7 +28,7 @@ impl<T> UnsafeCell<T> {
 
     /// Calls `f` with a pointer to the contents. The caller's protocol must make the access
     /// exclusive.
-    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+    pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         #[cfg(not(loom))]
         return f(self.0.get());
         #[cfg(loom)]
