@@ -10,7 +10,7 @@ use corosensei::{Coroutine, Yielder};
 
 use crate::exec::Switch;
 use crate::overflow::Running;
-use crate::stack::Stack;
+use crate::stack::Skewed;
 use crate::state::GState;
 use crate::task::{EntryRef, TaskSlot};
 use crate::GRef;
@@ -56,7 +56,7 @@ impl fmt::Display for GId {
     }
 }
 
-pub(crate) type Co = Coroutine<(), Switch, (), Stack>;
+pub(crate) type Co = Coroutine<(), Switch, (), Skewed>;
 
 /// One goroutine.
 ///

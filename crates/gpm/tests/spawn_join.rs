@@ -146,6 +146,39 @@ fn builder_names_and_sizes_goroutines() {
     assert!(err.to_string().contains("exceeds the maximum"), "{err}");
 }
 
+/// Goroutines alive at once run on different stacks, whose first frames start at different
+/// offsets in their top page (the stack skew, `gpm_g::stack::Skewed`), so that the top frames
+/// of thousands of parked goroutines do not all compete for the same cache sets.
+#[test]
+fn live_goroutines_start_at_varied_page_offsets() {
+    let rt = rt(2);
+    let offsets = rt.block_on(|| {
+        let (tx, rx) = gpm::chan::unbounded();
+        let (stop_tx, stop_rx) = gpm::chan::bounded::<()>(0);
+        let hs: Vec<_> = (0..256)
+            .map(|_| {
+                let (tx, stop_rx) = (tx.clone(), stop_rx.clone());
+                gpm::go!(move || {
+                    let local = 0u8;
+                    let addr = std::hint::black_box(&local) as *const u8 as usize;
+                    tx.send(addr % 4096).unwrap();
+                    let _ = stop_rx.recv(); // stay alive, keeping the stack, until all sent
+                })
+            })
+            .collect();
+        let offsets: std::collections::BTreeSet<usize> = rx.iter().take(256).collect();
+        drop(stop_tx);
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        offsets
+    });
+    // 256 stacks over 48 possible offsets: nearly all of them show up.
+    assert!(
+        offsets.len() >= 24,
+        "only {} page offsets: {offsets:?}",
+        offsets.len()
+    );
+}
+
 #[test]
 fn several_runtimes_live_side_by_side() {
     let a = rt(1);
