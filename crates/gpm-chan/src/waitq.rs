@@ -29,10 +29,12 @@ use std::collections::VecDeque;
 use crate::context::{Context, Selected};
 use crate::sync::{fence, AtomicBool, Mutex, MutexGuard, Ordering};
 
-/// One waiting operation.
+/// One waiting operation: 16 bytes, so that a rendezvous channel's two inline entries, its
+/// lock and its flag share one cache line (see `zero.rs`).
 pub(crate) struct Entry {
     pub(crate) cx: Context,
-    pub(crate) oper: usize,
+    /// The operation's index, as [`Selected::oper`] takes it (a select arm's, 0 otherwise).
+    oper: u32,
     /// The operation can take a message handed over through its context's payload (a
     /// parked receiver), or offers one there (a parked rendezvous sender). Entries of
     /// `select!` send arms, and of senders waiting for room in a buffer, carry nothing:
@@ -44,7 +46,7 @@ impl Entry {
     /// Finishes a claimed entry as "operation selected".
     #[inline]
     pub(crate) fn finish(&self) {
-        self.cx.finish(Selected::oper(self.oper));
+        self.cx.finish(Selected::oper(self.oper as usize));
     }
 }
 
@@ -58,17 +60,21 @@ pub(crate) struct Waiters {
 /// channel rarely has more than one waiter per side, and a heap buffer for it would be one
 /// more cache line for the goroutine that registers and for the peer that claims (each
 /// missed on every hop of a daisy chain such as the prime sieve, where thousands of
-/// channels take turns). Invariant: `rest` is empty while `first` is.
+/// channels take turns). The others are in a boxed queue, made when first needed and kept,
+/// so that the list itself is two words and an entry. Invariant: `rest` is empty while
+/// `first` is.
 struct Entries<E> {
     first: Option<E>,
-    rest: VecDeque<E>,
+    // One word in the channel instead of a `VecDeque`'s four: the point of the box.
+    #[allow(clippy::box_collection)]
+    rest: Option<Box<VecDeque<E>>>,
 }
 
 impl<E> Default for Entries<E> {
     fn default() -> Self {
         Entries {
             first: None,
-            rest: VecDeque::new(),
+            rest: None,
         }
     }
 }
@@ -79,7 +85,7 @@ impl<E> Entries<E> {
         if self.first.is_none() {
             self.first = Some(e);
         } else {
-            self.rest.push_back(e);
+            self.rest.get_or_insert_default().push_back(e);
         }
     }
 
@@ -91,31 +97,34 @@ impl<E> Entries<E> {
     #[inline]
     fn pop_front(&mut self) -> Option<E> {
         let e = self.first.take();
-        self.first = self.rest.pop_front();
+        self.first = self.rest.as_mut().and_then(|r| r.pop_front());
         e
     }
 
     fn get(&self, i: usize) -> Option<&E> {
         match i {
             0 => self.first.as_ref(),
-            _ => self.rest.get(i - 1),
+            _ => self.rest.as_ref()?.get(i - 1),
         }
     }
 
     fn remove(&mut self, i: usize) -> Option<E> {
         match i {
             0 => self.pop_front(),
-            _ => self.rest.remove(i - 1),
+            _ => self.rest.as_mut()?.remove(i - 1),
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = &E> {
-        self.first.iter().chain(self.rest.iter())
+        self.first
+            .iter()
+            .chain(self.rest.iter().flat_map(|r| r.iter()))
     }
 
     /// Removes every entry, first to last.
     fn drain(&mut self) -> impl Iterator<Item = E> + '_ {
-        self.first.take().into_iter().chain(self.rest.drain(..))
+        let rest = self.rest.iter_mut().flat_map(|r| r.drain(..));
+        self.first.take().into_iter().chain(rest)
     }
 
     #[inline]
@@ -127,6 +136,7 @@ impl<E> Entries<E> {
 impl Waiters {
     #[inline]
     pub(crate) fn register(&mut self, cx: &Context, oper: usize, handover: bool) {
+        let oper = u32::try_from(oper).expect("gpm: more than 2^32 select arms");
         self.entries.push_back(Entry {
             cx: cx.clone(),
             oper,
@@ -139,7 +149,7 @@ impl Waiters {
         let i = self
             .entries
             .iter()
-            .position(|e| e.oper == oper && e.cx.same(cx))?;
+            .position(|e| e.oper as usize == oper && e.cx.same(cx))?;
         self.entries.remove(i)
     }
 
@@ -346,6 +356,6 @@ mod tests {
         // Emptied, the inline slot takes the next push again.
         q.push_back(6);
         assert_eq!(q.remove(0), Some(6));
-        assert!(q.is_empty() && q.rest.is_empty());
+        assert!(q.is_empty() && q.rest.as_ref().is_some_and(|r| r.is_empty()));
     }
 }
