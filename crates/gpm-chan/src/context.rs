@@ -85,6 +85,11 @@ enum Owner {
     Thread(Thread),
 }
 
+/// `repr(C)`, in this order: behind the `Arc`'s two counts, everything a claimer touches to
+/// hand over a word-sized message (the state, the owner it readies, `by_g`, the payload's drop
+/// slot and first word) lies in the first 64 bytes, one cache line when the allocation starts
+/// one and two otherwise, where Rust's own order spread it over 88 bytes (two or three).
+#[repr(C)]
 struct Inner {
     state: AtomicUsize,
     /// Who waits, set while the context serves a wait; pooled contexts hold no goroutine

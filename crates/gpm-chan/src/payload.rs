@@ -18,11 +18,13 @@ use std::ptr;
 /// Inline capacity, in words.
 const WORDS: usize = 4;
 
-/// Storage for at most one message of any type.
+/// Storage for at most one message of any type. `repr(C)` with the drop slot first, so that
+/// a word-sized message sits next to it (see the context's layout).
+#[repr(C)]
 pub(crate) struct Payload {
-    data: [MaybeUninit<usize>; WORDS],
     /// Drops the message held, `None` when empty.
     drop: Option<unsafe fn(&mut Payload)>,
+    data: [MaybeUninit<usize>; WORDS],
 }
 
 // SAFETY: a payload holds a message only between a sender and its receiver, both of which
