@@ -85,8 +85,14 @@ impl<E> Entries<E> {
         if self.first.is_none() {
             self.first = Some(e);
         } else {
-            self.rest.get_or_insert_default().push_back(e);
+            self.push_rest(e);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_rest(&mut self, e: E) {
+        self.rest.get_or_insert_default().push_back(e);
     }
 
     #[inline]
