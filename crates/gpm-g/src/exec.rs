@@ -149,7 +149,7 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
             g.state.finish();
             g.yielder.set(std::ptr::null());
             if let Body::Running(co) = mem::replace(body, Body::Done) {
-                host.put_stack(co.into_stack().0);
+                host.put_stack(co.into_stack().into_inner());
             }
             Ran::Exited
         }
@@ -189,7 +189,7 @@ fn start(g: &GRef, body: &mut Body, stack: stack::Stack) {
     let entry: *const dyn crate::Entry = entry_of(g);
     g.running.set_stack(&stack);
     let gp = GRef::as_ptr(g);
-    let co = Co::with_stack(stack::Skewed(stack), move |yielder, ()| {
+    let co = Co::with_stack(stack::Skewed::new(stack), move |yielder, ()| {
         // SAFETY: the coroutine lives inside the G, so the G outlives it.
         unsafe { (*gp).yielder.set(yielder as *const _) };
         // SAFETY: the entry lives in the G's task slot, which stays as it is while the G's

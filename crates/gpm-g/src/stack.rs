@@ -24,7 +24,7 @@
 //!   Linux (6.7+) not to back the mapping with transparent huge pages, which would turn that one
 //!   page into 2 MiB.
 //! * `limit` (what `corosensei` sees as the lowest address) includes the guard page.
-//! * A goroutine's first frame starts a little below `base`: [`Skewed`], the form in which a
+//! * A goroutine's first frame starts a little below `base`: `Skewed`, the form in which a
 //!   coroutine holds its stack, moves its start down by 0 to [`SKEW_LINES`]` - 1` cache lines
 //!   (at most 3,008 bytes), a fixed function of the stack's address. Every `base` is at the
 //!   same offset in its page, and the L1 and L2 caches pick a line's set from the address
@@ -172,36 +172,47 @@ unsafe impl corosensei::stack::Stack for Stack {
 }
 
 /// A stack as a coroutine runs on it: the same memory, but the coroutine's first frame
-/// starts [`Skewed::skew`] bytes below [`Stack`]'s `base` (see the module docs).
-pub(crate) struct Skewed(pub(crate) Stack);
+/// starts a little below [`Stack`]'s `base` (see the module docs). The start is computed once:
+/// corosensei asks for `base` at every resume.
+pub(crate) struct Skewed {
+    stack: Stack,
+    base: StackPointer,
+}
 
 impl Skewed {
-    /// How far below `base` the first frame starts: a multiple of 64 below
-    /// `64 * SKEW_LINES`, from a hash of the stack's top page number, so that it stays the
-    /// same for a stack and differs between neighbours in a chunk (slots a fixed number of
-    /// pages apart).
-    #[inline]
-    pub(crate) fn skew(&self) -> usize {
-        let page = (self.0.map.as_ptr() as usize + self.0.len) / page_size();
-        let h = (page as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-        (h as usize % SKEW_LINES) * 64
+    pub(crate) fn new(stack: Stack) -> Skewed {
+        let base = corosensei::stack::Stack::base(&stack).get() - skew(&stack);
+        let base = StackPointer::new(base).expect("stack base is not null");
+        Skewed { stack, base }
+    }
+
+    pub(crate) fn into_inner(self) -> Stack {
+        self.stack
     }
 }
 
-// SAFETY: `limit` is the inner stack's, and `base` is its base moved down by at most 3,008 bytes,
-// a multiple of 64 (so still aligned to `STACK_ALIGNMENT`) and still inside the usable area,
-// which is at least `MIN_USABLE_SIZE` (16 KiB); both stay fixed while `self` lives, as
+/// How far below `base` a coroutine on `stack` starts: a multiple of 64 below
+/// `64 * SKEW_LINES`, from a hash of the stack's top page number, so that it stays the same
+/// for a stack and differs between neighbours in a chunk (slots a fixed number of pages apart).
+fn skew(stack: &Stack) -> usize {
+    let page = (stack.map.as_ptr() as usize + stack.len) / page_size();
+    let h = (page as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    (h as usize % SKEW_LINES) * 64
+}
+
+// SAFETY: `limit` is the inner stack's, and `base` is its base moved down by at most 3,008
+// bytes, a multiple of 64 (so still aligned to `STACK_ALIGNMENT`) and still inside the usable
+// area, which is at least `MIN_USABLE_SIZE` (16 KiB); both stay fixed while `self` lives, as
 // `Stack`'s do (see its impl).
 unsafe impl corosensei::stack::Stack for Skewed {
     #[inline]
     fn base(&self) -> StackPointer {
-        let base = self.0.base().get() - self.skew();
-        StackPointer::new(base).expect("stack base is not null")
+        self.base
     }
 
     #[inline]
     fn limit(&self) -> StackPointer {
-        self.0.limit()
+        corosensei::stack::Stack::limit(&self.stack)
     }
 }
 
