@@ -18,11 +18,11 @@
 //! * The usable size is the requested size rounded up to whole pages, at least
 //!   [`MIN_USABLE_SIZE`] (16 KiB). One page sits below it.
 //! * `base` (the highest address, near which the coroutine starts) is page-aligned, so a
-//!   goroutine that stays shallow touches exactly one page: the memory is committed lazily, page by page,
-//!   by the kernel on first touch, and `MAP_NORESERVE` keeps untouched pages out of the commit
-//!   charge. 100,000 idle goroutines cost about 100,000 pages of RSS. `MAP_STACK` also tells
-//!   Linux (6.7+) not to back the mapping with transparent huge pages, which would turn that one
-//!   page into 2 MiB.
+//!   goroutine that stays shallow touches exactly one page: the memory is committed lazily,
+//!   page by page, by the kernel on first touch, and `MAP_NORESERVE` keeps untouched pages out
+//!   of the commit charge. 100,000 idle goroutines cost about 100,000 pages of RSS. `MAP_STACK`
+//!   also tells Linux (6.7+) not to back the mapping with transparent huge pages, which would
+//!   turn that one page into 2 MiB.
 //! * `limit` (what `corosensei` sees as the lowest address) includes the guard page.
 //! * A goroutine's first frame starts a little below `base`: `Skewed`, the form in which a
 //!   coroutine holds its stack, moves its start down by 0 to [`SKEW_LINES`]` - 1` cache lines
@@ -31,8 +31,8 @@
 //!   bits below the page size too (the L2 from a few above as well), so without the skew the
 //!   top frames of thousands of parked goroutines compete for one set in 64 (L1), or 64 of
 //!   2,048 sets (a 2 MiB L2): a daisy chain of 3,000 goroutines, the prime sieve, ran about
-//!   10-20% slower on 1 P without it (a few percent on 2). A goroutine less than 1 KiB deep
-//!   still touches one page.
+//!   10-20% slower on 1 P without it (on 2, where each core holds half the chain, no
+//!   different). A goroutine less than 1 KiB deep still touches one page.
 //!
 //! # Guards, and why not simply `mprotect`
 //!
