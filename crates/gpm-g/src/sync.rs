@@ -3,7 +3,7 @@
 //! model-checked unchanged. The atomics serve this crate's park/ready state machine; the
 //! [`Mutex`] wrapper is shared with the scheduler (`gpm-m`) and the channels (`gpm-chan`),
 //! which add what only they need (a condition variable, parking), and so is [`UnsafeCell`]
-//! with the channels.
+//! with the channels and the sync primitives.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicU8, Ordering};
@@ -11,19 +11,31 @@ pub(crate) use loom::sync::atomic::{fence, AtomicU8, Ordering};
 pub(crate) use std::sync::atomic::{fence, AtomicU8, Ordering};
 
 /// A cell whose contents a protocol hands from thread to thread (loom's under `cfg(loom)`,
-/// which checks that no two accesses overlap); the channels' too.
+/// which checks that no two accesses overlap); the channels' and the sync primitives' too.
 pub struct UnsafeCell<T>(
     #[cfg(not(loom))] std::cell::UnsafeCell<T>,
     #[cfg(loom)] loom::cell::UnsafeCell<T>,
 );
 
 impl<T> UnsafeCell<T> {
+    /// A cell holding `t`; `const` outside loom, so that its users can live in `static`s.
+    #[cfg(not(loom))]
+    pub const fn new(t: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(t))
+    }
+
     /// A cell holding `t`.
+    #[cfg(loom)]
     pub fn new(t: T) -> Self {
+        UnsafeCell(loom::cell::UnsafeCell::new(t))
+    }
+
+    /// Calls `f` with a pointer for reading. The caller's protocol must make it safe.
+    pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
         #[cfg(not(loom))]
-        return UnsafeCell(std::cell::UnsafeCell::new(t));
+        return f(self.0.get());
         #[cfg(loom)]
-        return UnsafeCell(loom::cell::UnsafeCell::new(t));
+        return self.0.with(f);
     }
 
     /// Calls `f` with a pointer to the contents. The caller's protocol must make the access
@@ -33,6 +45,20 @@ impl<T> UnsafeCell<T> {
         return f(self.0.get());
         #[cfg(loom)]
         return self.0.with_mut(f);
+    }
+
+    /// The contents, through an exclusive borrow of the cell.
+    pub fn get_mut(&mut self) -> &mut T {
+        #[cfg(not(loom))]
+        return self.0.get_mut();
+        // SAFETY: `&mut self` is exclusive.
+        #[cfg(loom)]
+        return self.0.with_mut(|p| unsafe { &mut *p });
+    }
+
+    /// The contents, out of the cell.
+    pub fn into_inner(self) -> T {
+        self.0.into_inner()
     }
 }
 

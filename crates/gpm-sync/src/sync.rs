@@ -7,7 +7,7 @@
 //!   mutex; never held across a park). Its `new` is `const` outside loom, so the public
 //!   types can have `const fn new` and live in `static`s.
 //! - [`UnsafeCell`]: the cell that holds a lock's or a `OnceLock`'s value; under loom every
-//!   access is checked for data races.
+//!   access is checked for data races (`gpm-g`'s, which the channels share).
 //! - [`Thread`]: parking an OS thread that waits outside the runtime. Under loom it is a
 //!   token behind a loom mutex and condition variable rather than loom's own
 //!   `park`/`unpark`: a waker's unpark may arrive late, after its target stopped waiting,
@@ -35,29 +35,6 @@ mod imp {
         }
         pub(crate) fn lock(&self) -> LockGuard<'_, T> {
             self.0.lock()
-        }
-    }
-
-    /// A cell whose contents a lock's protocol hands from thread to thread.
-    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
-
-    impl<T> UnsafeCell<T> {
-        pub(crate) const fn new(t: T) -> Self {
-            UnsafeCell(std::cell::UnsafeCell::new(t))
-        }
-        /// Calls `f` with a pointer for reading. The caller's protocol makes it safe.
-        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            f(self.0.get())
-        }
-        /// Calls `f` with a pointer for writing. The caller's protocol makes it exclusive.
-        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            f(self.0.get())
-        }
-        pub(crate) fn get_mut(&mut self) -> &mut T {
-            self.0.get_mut()
-        }
-        pub(crate) fn into_inner(self) -> T {
-            self.0.into_inner()
         }
     }
 
@@ -117,28 +94,6 @@ mod imp {
         }
     }
 
-    /// A cell whose accesses loom checks for data races.
-    pub(crate) struct UnsafeCell<T>(loom::cell::UnsafeCell<T>);
-
-    impl<T> UnsafeCell<T> {
-        pub(crate) fn new(t: T) -> Self {
-            UnsafeCell(loom::cell::UnsafeCell::new(t))
-        }
-        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            self.0.with(f)
-        }
-        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            self.0.with_mut(f)
-        }
-        pub(crate) fn get_mut(&mut self) -> &mut T {
-            // SAFETY: `&mut self` is exclusive.
-            self.0.with_mut(|p| unsafe { &mut *p })
-        }
-        pub(crate) fn into_inner(self) -> T {
-            self.0.into_inner()
-        }
-    }
-
     /// A park token behind a loom mutex and condition variable (see the module docs).
     #[derive(Clone)]
     pub(crate) struct Thread(std::sync::Arc<(loom::sync::Mutex<bool>, loom::sync::Condvar)>);
@@ -187,4 +142,5 @@ pub(crate) fn now() -> std::time::Instant {
 #[cfg(loom)]
 pub(crate) use crate::vclock::now;
 
-pub(crate) use imp::{spin, Lock, LockGuard, Thread, UnsafeCell};
+pub(crate) use gpm_g::sync::UnsafeCell;
+pub(crate) use imp::{spin, Lock, LockGuard, Thread};
