@@ -144,7 +144,15 @@ pub struct Stack {
     /// The chunk this stack was carved from, if any (then `map..map + len` is one slot of it,
     /// and dropping the stack returns the slot instead of unmapping).
     slot: Option<Slot>,
+    /// How far below `base` a coroutine on this stack starts, set by [`Skewed::new`]. Kept
+    /// here, in what was padding, rather than in `Skewed`: the coroutine lives inside the G
+    /// record, which has no byte to spare (see `gref::RECORD_BYTES`).
+    skew: u16,
 }
+
+// The skew took padding: a `Stack` is as big as before it.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Stack>() == 40);
 
 // SAFETY: a `Stack` exclusively owns its mapping (nobody else holds the address), and mapped
 // memory is not tied to the thread that created it, so the owner may move to another thread.
@@ -172,22 +180,18 @@ unsafe impl corosensei::stack::Stack for Stack {
 }
 
 /// A stack as a coroutine runs on it: the same memory, but the coroutine's first frame
-/// starts a little below [`Stack`]'s `base` (see the module docs). The start is computed once:
-/// corosensei asks for `base` at every resume.
-pub(crate) struct Skewed {
-    stack: Stack,
-    base: StackPointer,
-}
+/// starts a little below [`Stack`]'s `base` (see the module docs). corosensei asks for `base`
+/// at every resume, so the skew is computed once, here, and stored.
+pub(crate) struct Skewed(Stack);
 
 impl Skewed {
-    pub(crate) fn new(stack: Stack) -> Skewed {
-        let base = corosensei::stack::Stack::base(&stack).get() - skew(&stack);
-        let base = StackPointer::new(base).expect("stack base is not null");
-        Skewed { stack, base }
+    pub(crate) fn new(mut stack: Stack) -> Skewed {
+        stack.skew = skew(&stack) as u16;
+        Skewed(stack)
     }
 
     pub(crate) fn into_inner(self) -> Stack {
-        self.stack
+        self.0
     }
 }
 
@@ -207,12 +211,13 @@ fn skew(stack: &Stack) -> usize {
 unsafe impl corosensei::stack::Stack for Skewed {
     #[inline]
     fn base(&self) -> StackPointer {
-        self.base
+        let base = corosensei::stack::Stack::base(&self.0).get() - self.0.skew as usize;
+        StackPointer::new(base).expect("stack base is not null")
     }
 
     #[inline]
     fn limit(&self) -> StackPointer {
-        corosensei::stack::Stack::limit(&self.stack)
+        corosensei::stack::Stack::limit(&self.0)
     }
 }
 
@@ -240,6 +245,7 @@ impl Stack {
             len,
             guard: Guard::Canary,
             slot: None,
+            skew: 0,
         };
         if want == Guard::Madvise
             && madv_guard_supported()
@@ -272,6 +278,7 @@ impl Stack {
             len,
             guard: Guard::Madvise,
             slot: Some(slot),
+            skew: 0,
         }
     }
 
