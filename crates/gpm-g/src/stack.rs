@@ -144,7 +144,7 @@ pub struct Stack {
     /// The chunk this stack was carved from, if any (then `map..map + len` is one slot of it,
     /// and dropping the stack returns the slot instead of unmapping).
     slot: Option<Slot>,
-    /// How far below `base` a coroutine on this stack starts, set by [`Skewed::new`]. Kept
+    /// How far below `base` a coroutine on this stack starts, set by `Skewed::new`. Kept
     /// here, in what was padding, rather than in `Skewed`: the coroutine lives inside the G
     /// record, which has no byte to spare (see `gref::RECORD_BYTES`).
     skew: u16,
