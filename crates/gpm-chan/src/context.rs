@@ -26,6 +26,16 @@
 //!   arm's message expression has been evaluated.
 //! - A final state is never left again, so a stale wake (a goroutine's park can return
 //!   early, see `gpm_g::park`) only makes the owner look at the state once more.
+//! - A goroutine owner is named by its record's bare address, which adds no reference to
+//!   the record (a waiting operation touches the record's count neither when it starts
+//!   nor when it is woken). So the claimer must be done with the record before the owner
+//!   can leave `wait`, exit and free it: it publishes the final state with a `READYING`
+//!   bit, readies the owner, and then stores the state without the bit, its last touch.
+//!   The owner does not return (nor park) while it sees the bit; that window is a ready,
+//!   a few instructions unless the claimer's thread is switched out in it. The one owner
+//!   that cannot wait is a goroutine unwound at shutdown, since the claimer may be a
+//!   goroutine unwound after it: it leaves a counted reference in the context instead
+//!   (`keep`), which goes only with the context, after the claimer's clone of it.
 //!
 //! Inside a goroutine the owner parks with [`gpm_g::park`]: its hook re-checks the state
 //! after the goroutine has left its stack, so a `finish` racing the park is either seen by
@@ -37,13 +47,13 @@
 //! context outlives the frame of a goroutine that is unwound at shutdown while somebody
 //! still finishes its operation. Unshared contexts are kept in a small per-thread pool.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use gpm_g::{GRef, TimerAction};
+use gpm_g::TimerAction;
 
+use crate::owner;
 use crate::payload::Payload;
-use crate::sync::{AtomicUsize, Ordering, Thread, UnsafeCell};
+use crate::sync::{Arc, AtomicUsize, Ordering, Thread, UnsafeCell};
 
 const WAITING: usize = 0;
 const CLAIMED: usize = 1;
@@ -51,6 +61,9 @@ const ABORTED: usize = 2;
 const DISCONNECTED: usize = 3;
 /// `OPER_BASE + i`: completed by operation `i` (the index of a select arm, 0 otherwise).
 const OPER_BASE: usize = 4;
+/// Set with a final state while the claimer still readies the goroutine owner (the top bit,
+/// far above any select's arm count).
+const READYING: usize = 1 << (usize::BITS - 1);
 
 /// How a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,31 +94,35 @@ pub(crate) const DISCONNECT: usize = DISCONNECTED;
 const TIMED_OUT: usize = ABORTED;
 
 enum Owner {
-    G(GRef),
+    /// A goroutine's record, uncounted (see the module docs).
+    G(owner::Ptr),
     Thread(Thread),
 }
 
 /// `repr(C)`, in this order: behind the `Arc`'s two counts, everything a claimer touches to
-/// hand over a word-sized message (the state, the owner it readies, `by_g`, the payload's drop
-/// slot and first word) lies in the first 64 bytes, one cache line when the allocation starts
-/// one and two otherwise, where Rust's own order spread it over 88 bytes (two or three).
+/// hand over a word-sized message (the state, the owner it readies, the payload's drop slot
+/// and first word) lies in the first 56 bytes, one cache line when the allocation starts one
+/// and two otherwise, where Rust's own order spread it over 88 bytes (two or three).
 #[repr(C)]
 struct Inner {
     state: AtomicUsize,
-    /// Who waits, set while the context serves a wait; pooled contexts hold no goroutine
-    /// record. Written while the context is unshared (created, or taken from and returned
-    /// to the pool), and by the claimer, which takes a goroutine owner out to ready it
-    /// (see [`Context::finish`]). The owner itself reads only `by_g`.
+    /// Who waits, set while the context serves a wait; pooled contexts hold no owner.
+    /// Written only while the context is unshared (created, or taken from and returned to
+    /// the pool).
     owner: std::cell::UnsafeCell<Option<Owner>>,
-    /// Whether the owner is a goroutine; written only while the context is unshared.
-    by_g: std::cell::Cell<bool>,
     payload: UnsafeCell<Payload>,
+    /// A counted reference to a goroutine owner that left before its claimer finished
+    /// (unwound at shutdown): it keeps the record alive for the claimer's ready. Written
+    /// only by the owner, read by nobody but the context's drop and the pool, both of which
+    /// see the context unshared.
+    keep: std::cell::UnsafeCell<Option<owner::Counted>>,
 }
 
-// SAFETY: the payload, and a goroutine owner's slot, are touched only by whoever the state
-// word makes their exclusive user (the module docs give the protocol); `by_g` is written
-// only while the context is unshared; the owner is a goroutine record or a thread handle,
-// both shareable. Messages in the payload belong to channels of `T: Send`.
+// SAFETY: the payload is touched only by whoever the state word makes its exclusive user
+// (the module docs give the protocol); `owner` is written only while the context is
+// unshared, `keep` only by the owner; the owner is a goroutine record, which the protocol
+// keeps alive for as long as a claimer may ready it, or a thread handle. Messages in the
+// payload belong to channels of `T: Send`.
 unsafe impl Send for Inner {}
 // SAFETY: as above.
 unsafe impl Sync for Inner {}
@@ -155,26 +172,30 @@ impl Context {
     /// The claimer's last step: publishes `state` (see [`Selected::oper`], [`DISCONNECT`])
     /// and wakes the owner.
     ///
-    /// A goroutine owner's record is taken out of the context first, while the claim makes
-    /// the slot ours, and moved into the run queue by `ready_owned`: one reference handed
-    /// over instead of a new one cloned here and the context's dropped by the owner later.
+    /// A goroutine owner sees `state` with the `READYING` bit while it is readied, and does
+    /// not leave its wait before the bit is cleared: until then its record must stay alive
+    /// for the ready (see the module docs).
     #[inline]
     pub(crate) fn finish(&self, state: usize) {
         debug_assert_eq!(self.0.state.load(Ordering::Relaxed), CLAIMED);
-        if self.0.by_g.get() {
-            // SAFETY: we hold the claim, which makes the owner slot ours until the store
-            // below; the owner reads only `by_g` meanwhile, and rewrites the slot only once
-            // the context is unshared again.
-            let g = unsafe { (*self.0.owner.get()).take() };
-            self.0.state.store(state, Ordering::Release);
-            if let Some(Owner::G(g)) = g {
-                gpm_g::ready_owned(g);
+        match self.owner() {
+            Some(Owner::G(g)) => {
+                let g = *g;
+                self.0.state.store(state | READYING, Ordering::Release);
+                // SAFETY: `g` is the owner's record, from `current_raw`. The owner does not
+                // leave `wait` while it sees `READYING` (and so cannot exit and free the
+                // record), unless it is unwound at shutdown, when it leaves a counted
+                // reference in `keep` for as long as the context lives; we hold a clone of
+                // the context.
+                unsafe { owner::ready(g) };
+                // Release: the owner may free the record once it sees this.
+                self.0.state.store(state, Ordering::Release);
             }
-            return;
-        }
-        self.0.state.store(state, Ordering::Release);
-        if let Some(Owner::Thread(t)) = self.owner() {
-            t.unpark();
+            Some(Owner::Thread(t)) => {
+                self.0.state.store(state, Ordering::Release);
+                t.unpark();
+            }
+            None => unreachable!("gpm: a context claimed while it serves no wait"),
         }
     }
 
@@ -220,23 +241,47 @@ impl Context {
         self.0.payload.with_mut(|p| unsafe { (*p).take::<T>() })
     }
 
-    /// The owner, for a context owned by a thread (a goroutine's is taken by its claimer).
+    /// Who waits.
     #[inline]
     fn owner(&self) -> &Option<Owner> {
-        debug_assert!(!self.0.by_g.get());
-        // SAFETY: a thread owner is written only while the context is unshared (see
-        // `Inner`), and this handle keeps it shared.
+        // SAFETY: the owner is written only while the context is unshared (see `Inner`), and
+        // this handle keeps it shared.
         unsafe { &*self.0.owner.get() }
     }
 
+    /// True until the operation has a final state (with or without `READYING`).
     #[inline]
-    fn outcome(&self) -> Option<Selected> {
-        match self.0.state.load(Ordering::Acquire) {
-            WAITING | CLAIMED => None,
-            ABORTED => Some(Selected::Aborted),
-            DISCONNECTED => Some(Selected::Disconnected),
-            s => Some(Selected::Operation(s - OPER_BASE)),
+    fn unfinished(&self) -> bool {
+        matches!(self.0.state.load(Ordering::Acquire), WAITING | CLAIMED)
+    }
+
+    /// How the wait ended, once the claimer is done with the owner (`READYING` is waited
+    /// out: a ready in progress).
+    #[inline]
+    pub(crate) fn outcome(&self) -> Option<Selected> {
+        let mut s = self.0.state.load(Ordering::Acquire);
+        if s & READYING != 0 {
+            let mut backoff = crate::sync::Backoff::new();
+            while s & READYING != 0 {
+                backoff.snooze();
+                s = self.0.state.load(Ordering::Acquire);
+            }
         }
+        decode(s)
+    }
+
+    /// A goroutine owner unwound at shutdown leaves its wait without waiting for a claimer
+    /// that has not finished (it may be a goroutine unwound only after this one): a counted
+    /// reference left in the context keeps the record alive for that claimer's ready.
+    /// Returns how the wait stands (`None`: claimed, not finished).
+    pub(crate) fn leave_unwound(&self) -> Option<Selected> {
+        let s = self.0.state.load(Ordering::Acquire);
+        if s == CLAIMED || s & READYING != 0 {
+            // SAFETY: only the owner writes `keep`, and nobody reads it while the context is
+            // shared (see `Inner`).
+            unsafe { *self.0.keep.get() = owner::counted() };
+        }
+        decode(s & !READYING)
     }
 
     /// The owner sleeps until the operation is finished, or until `deadline`, when it
@@ -248,7 +293,7 @@ impl Context {
     /// pool is touched only by `acquire` and `release`, which are never inlined.
     #[inline(always)]
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Selected {
-        if self.0.by_g.get() {
+        if let Some(Owner::G(_)) = self.owner() {
             self.wait_goroutine(deadline)
         } else {
             self.wait_thread(deadline)
@@ -263,7 +308,9 @@ impl Context {
         struct Withdraw<'a>(&'a Context);
         impl Drop for Withdraw<'_> {
             fn drop(&mut self) {
-                self.0.abort();
+                if !self.0.abort() {
+                    self.0.leave_unwound();
+                }
             }
         }
         let withdraw = Withdraw(self);
@@ -285,7 +332,7 @@ impl Context {
                 if self.abort() {
                     return Selected::Aborted;
                 }
-                return self.outcome().unwrap_or(Selected::Interrupted);
+                return self.leave_unwound().unwrap_or(Selected::Interrupted);
             }
             if let Some(d) = deadline {
                 if !timer_armed && crate::sync::now() >= d {
@@ -308,7 +355,7 @@ impl Context {
                     g.sched().add_timer(d, TimerAction::Call(Box::new(fire)));
                 }
                 // Stay parked only if nobody finished the operation meanwhile.
-                self.outcome().is_none()
+                self.unfinished()
             });
         }
     }
@@ -339,13 +386,24 @@ impl Context {
     }
 }
 
+/// A final state word as the owner reads it (`None` while waiting or claimed).
+#[inline]
+fn decode(s: usize) -> Option<Selected> {
+    match s {
+        WAITING | CLAIMED => None,
+        ABORTED => Some(Selected::Aborted),
+        DISCONNECTED => Some(Selected::Disconnected),
+        s => Some(Selected::Operation(s - OPER_BASE)),
+    }
+}
+
 impl Inner {
     fn new(owner: Owner) -> Inner {
         Inner {
             state: AtomicUsize::new(WAITING),
-            by_g: std::cell::Cell::new(matches!(owner, Owner::G(_))),
             owner: std::cell::UnsafeCell::new(Some(owner)),
             payload: UnsafeCell::new(Payload::new()),
+            keep: std::cell::UnsafeCell::new(None),
         }
     }
 }
@@ -363,14 +421,15 @@ const POOL_MAX: usize = 16;
 /// inlined, and never holding the pool borrow across a park: a goroutine may resume on
 /// another thread (see `gpm_g::park`).
 #[inline(never)]
-fn acquire() -> Context {
-    let owner = match gpm_g::current() {
-        Some(g) => Owner::G(g),
-        None => Owner::Thread(Thread::current()),
+pub(crate) fn acquire() -> Context {
+    let g = owner::current();
+    let owner = if g.is_null() {
+        Owner::Thread(Thread::current())
+    } else {
+        Owner::G(g)
     };
     #[cfg(not(loom))]
     if let Some(inner) = POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten() {
-        inner.by_g.set(matches!(owner, Owner::G(_)));
         // SAFETY: a pooled context is unshared (`release` checked it) and only this thread
         // can reach it, so nothing reads `owner` while we write it.
         unsafe { *inner.owner.get() = Some(owner) };
@@ -396,7 +455,10 @@ fn release(cx: Context) {
         }
         std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
         // SAFETY: the only handle, checked above.
-        unsafe { *inner.owner.get() = None };
+        unsafe {
+            *inner.owner.get() = None;
+            *inner.keep.get() = None;
+        }
         // SAFETY: as above.
         inner.payload.with_mut(|p| unsafe { (*p).clear() });
         let _ = POOL.try_with(|p| {

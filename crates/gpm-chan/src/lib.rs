@@ -47,6 +47,7 @@ mod context;
 mod err;
 mod iter;
 mod list;
+mod owner;
 mod payload;
 mod select;
 mod select_dyn;
@@ -72,6 +73,46 @@ pub mod loom_clock {
 #[doc(hidden)]
 pub mod loom_spin {
     pub use crate::sync::spin::{Mutex, MutexGuard};
+}
+
+/// Under loom: a wait context with a model goroutine owner (see `owner.rs`), and the steps
+/// of its protocol that `tests/loom_context.rs` races. Not a stable interface.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_context {
+    pub use crate::owner::model::Record;
+
+    use crate::context::{Context, Selected};
+
+    /// A context of the calling model goroutine (see [`Record::enter`]).
+    #[derive(Clone)]
+    pub struct Cx(Context);
+
+    impl Cx {
+        /// A fresh context owned by the calling model goroutine.
+        pub fn acquire() -> Cx {
+            Cx(crate::context::acquire())
+        }
+        /// A peer claims and completes the operation, readying the owner; `false` if the
+        /// owner aborted first.
+        pub fn claim_and_finish(&self) -> bool {
+            self.0.notify(Selected::oper(0))
+        }
+        /// The owner's abort; `false` if the operation was claimed.
+        pub fn abort(&self) -> bool {
+            self.0.abort()
+        }
+        /// The owner looks at its wait, as a goroutine does each time its park returns:
+        /// `Some(true)` completed, `Some(false)` aborted, `None` still open.
+        pub fn poll(&self) -> Option<bool> {
+            self.0.outcome().map(|s| s == Selected::Operation(0))
+        }
+        /// The owner is unwound at shutdown and leaves at once (after a failed abort);
+        /// returns whether the operation had been completed.
+        pub fn leave_unwound(&self) -> bool {
+            self.0.leave_unwound() == Some(Selected::Operation(0))
+        }
+    }
 }
 
 pub use chan::{after, at, bounded, never, tick, unbounded, Receiver, Sender};

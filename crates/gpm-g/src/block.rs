@@ -7,7 +7,7 @@
 
 use std::thread::Thread;
 
-use crate::{ready_owned, GRef};
+use crate::{ready, GRef};
 
 /// Who is waiting: a parked goroutine or a parked thread.
 #[derive(Debug)]
@@ -22,8 +22,7 @@ impl Waiter {
     /// Wakes the waiter. Waking a goroutine that is not parked is harmless.
     pub fn wake(self) {
         match self {
-            // The waiter's reference goes into the run queue.
-            Waiter::G(g) => ready_owned(g),
+            Waiter::G(g) => ready(&g),
             Waiter::Thread(t) => t.unpark(),
         }
     }

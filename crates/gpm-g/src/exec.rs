@@ -29,16 +29,25 @@ pub enum Switch {
     },
 }
 
-/// Why [`run`] returned.
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+/// Why [`run`] returned, with the caller's reference to the G unless the G parked.
+#[derive(Debug)]
 pub enum Ran {
     /// The G yielded; put it at the back of a run queue.
-    Yielded,
-    /// The G is parked; whoever readies it will enqueue it.
+    Yielded(GRef),
+    /// The G is parked, and its state holds the reference it was run by: whoever readies
+    /// it takes that reference to a run queue (rule 5 of [`crate::state`]).
     Parked,
     /// The G's park was cancelled or already satisfied; run it again soon (runnext).
-    Requeue,
+    Requeue(GRef),
     /// The G finished (or never could start); drop the scheduler's references to it.
+    Exited(GRef),
+}
+
+/// How one run of a G ended (what [`Ran`] says, before the reference is placed).
+enum End {
+    Yielded,
+    Parked,
+    Requeue,
     Exited,
 }
 
@@ -64,11 +73,29 @@ pub trait Host {
 }
 
 /// Runs `g` on the calling thread until it yields, parks or finishes. The caller must have
-/// taken `g` from a run queue (so it is `RUNNABLE` and nobody else runs it).
+/// taken `g` from a run queue (so it is `RUNNABLE` and nobody else runs it). If the G parks,
+/// `g` is not dropped but left to the parked state (see [`Ran::Parked`]); once the park is
+/// committed a waker may already run the G elsewhere, so nothing here touches it after that.
 ///
 /// Generic over the host so that its hooks, called on every switch, inline into the
 /// scheduler's copy of this function.
-pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
+#[inline]
+pub fn run<H: Host + ?Sized>(g: GRef, host: &mut H) -> Ran {
+    match switch_in(&g, host) {
+        End::Yielded => Ran::Yielded(g),
+        End::Parked => {
+            // Rule 5 of `state`: the parked G's state now holds this reference.
+            let _ = GRef::into_raw(g);
+            Ran::Parked
+        }
+        End::Requeue => Ran::Requeue(g),
+        End::Exited => Ran::Exited(g),
+    }
+}
+
+/// [`run`] up to where the G's reference is placed.
+#[inline(always)]
+fn switch_in<H: Host + ?Sized>(g: &GRef, host: &mut H) -> End {
     g.state.start();
     // SAFETY: a RUNNABLE G taken from a run queue is owned by the one M that took it; only
     // that M touches `body` until the G is enqueued again.
@@ -86,7 +113,7 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
                     cancel(g);
                 }
                 g.state.finish();
-                return Ran::Exited;
+                return End::Exited;
             }
         }
     }
@@ -120,7 +147,7 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
     match result {
         CoroutineResult::Yield(Switch::Yield) => {
             g.state.yielded();
-            Ran::Yielded
+            End::Yielded
         }
         CoroutineResult::Yield(Switch::Park { data, call }) => {
             host.parking(g);
@@ -132,15 +159,15 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
             mem::forget(abort);
             if !keep_parked {
                 g.state.cancel_park();
-                Ran::Requeue
+                End::Requeue
             } else {
                 match g.state.commit_park() {
-                    Commit::Parked => Ran::Parked,
+                    Commit::Parked => End::Parked,
                     Commit::Requeue => {
                         // A ready came before the commit. Its waker could not tell this
                         // from one before the park and left it untraced; the M records it.
                         crate::trace::ready(g.id().0);
-                        Ran::Requeue
+                        End::Requeue
                     }
                 }
             }
@@ -151,7 +178,7 @@ pub fn run<H: Host + ?Sized>(g: &GRef, host: &mut H) -> Ran {
             if let Body::Running(co) = mem::replace(body, Body::Done) {
                 host.put_stack(co.into_stack().into_inner());
             }
-            Ran::Exited
+            End::Exited
         }
     }
 }
@@ -219,7 +246,11 @@ fn check_canary(g: &GRef) {
 /// must not be the goroutine the caller runs on.
 pub fn kill(g: &GRef) {
     g.killed.store(true, Ordering::Release);
-    g.state.finish();
+    if g.state.kill() {
+        // SAFETY: rule 5 of `state`: the parked G's own reference, which `kill` made ours
+        // (no ready can take it any more); `g` keeps the record alive past this drop.
+        drop(unsafe { GRef::from_raw(GRef::as_ptr(g)) });
+    }
     // SAFETY: the caller owns the G exclusively.
     let body = mem::replace(unsafe { &mut *g.body.get() }, Body::Done);
     match body {

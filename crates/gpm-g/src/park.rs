@@ -56,6 +56,14 @@ pub fn current() -> Option<GRef> {
     }
 }
 
+/// The address of the goroutine running on this thread (null outside one), for a waker
+/// that will call [`ready_raw`] on it: unlike [`current`] it adds no reference, so the
+/// record may be freed once the goroutine exits (see `ready_raw`'s contract).
+#[inline]
+pub fn current_raw() -> *const G {
+    current_ptr()
+}
+
 /// The id of the goroutine running on this thread, if any.
 #[inline]
 pub fn current_id() -> Option<GId> {
@@ -156,25 +164,35 @@ pub fn ready_fifo(g: &GRef) {
     ready_onto(g, false);
 }
 
-/// [`ready`] for a waker that owns a reference to the goroutine and gives it up: that
-/// reference goes into the run queue, where `ready` would clone a new one and the waker
-/// then drop its own (two atomic read-modify-writes saved per wakeup; a channel's wait
-/// context hands its owner over this way).
+/// [`ready`] through the record's address, for a waker that holds no counted reference:
+/// a channel's wait context keeps only [`current_raw`]'s pointer, so that a blocked
+/// operation touches the record's count neither when it starts waiting nor when it is
+/// woken.
+///
+/// # Safety
+///
+/// `g` comes from [`current_raw`], and the record stays alive until this returns: the
+/// waker's protocol keeps the goroutine from exiting before then (a channel's owner waits
+/// until its claimer says it is done with the record), or a counted reference held
+/// elsewhere keeps the record.
 #[inline]
-pub fn ready_owned(g: GRef) {
-    if ready_how(&g) {
-        let sched: *const dyn crate::Sched = &*g.sched;
-        // SAFETY: `g` keeps the scheduler alive up to the call, and `Sched` is an unsafe
-        // trait whose `enqueue` must keep itself alive once it has queued `g`.
-        unsafe { (*sched).enqueue(g, true) };
-    }
+pub unsafe fn ready_raw(g: *const G) {
+    // SAFETY: the caller keeps the record alive for the whole call; the reference is only
+    // borrowed here, never dropped.
+    let g = std::mem::ManuallyDrop::new(unsafe { GRef::from_raw(g) });
+    ready_onto(&g, true);
 }
 
-/// Both readies: `next` puts the G in `runnext` rather than at the back of the queue.
+/// Both readies: `next` puts the G in `runnext` rather than at the back of the queue. The
+/// reference queued is the one the parked G's state held (rule 5 of [`crate::state`]),
+/// which winning `PARKED → RUNNABLE` made ours; `g` only keeps the record and its scheduler
+/// alive through the call.
 #[inline]
 fn ready_onto(g: &GRef, next: bool) {
     if ready_how(g) {
-        g.sched.enqueue(g.clone(), next);
+        // SAFETY: rule 5: the parked state's counted reference, now ours, taken back once.
+        let parked = unsafe { GRef::from_raw(GRef::as_ptr(g)) };
+        g.sched.enqueue(parked, next);
     }
 }
 

@@ -24,9 +24,10 @@ pub enum TimerAction {
 ///
 /// # Safety
 /// `enqueue` must stay sound when `g` holds the last reference to `self` (through the G's
-/// own `Arc<dyn Sched>`): [`crate::ready_owned`] calls it with the waker's reference moved
-/// in, so once `g` is in a queue that another thread may run, drop and free, `self` must be
-/// kept alive by something else for as long as `enqueue` still uses it.
+/// own `Arc<dyn Sched>`): once `g` is in a queue that another thread may run, drop and free,
+/// `self` must be kept alive by something else for as long as `enqueue` still uses it. (The
+/// readies in this crate keep the record, and so `self`, alive through the call; the
+/// contract keeps that from being the only thing that does.)
 pub unsafe trait Sched: Send + Sync + 'static {
     /// Put a G that has just become runnable on a run queue. Called exactly once per
     /// `PARKED → RUNNABLE` transition, by whoever won it.

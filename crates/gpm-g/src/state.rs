@@ -44,6 +44,13 @@
 //!    while it registers on its channels). The common paths (`PARKED → RUNNABLE`,
 //!    `RUNNING → RUNNING | NOTIFIED`, a start without the bit) stay fence-free.
 //!
+//! 5. A parked G holds one counted reference to its own record: the one its M ran it by,
+//!    which the M gives up at the commit without dropping it (see [`crate::exec::run`]).
+//!    Whoever leaves `PARKED` takes it over: the ready that wins `PARKED → RUNNABLE` puts it
+//!    in a run queue, and shutdown's [`GState::kill`] drops it. So a park and its ready
+//!    never touch the record's count (they cost two locked read-modify-writes on the
+//!    record's first line before: a clone for the queue, and the M's drop at the commit).
+//!
 //! Rejected for rule 4: making every state write of the G a read-modify-write (Go's
 //! `casgstatus`), so that a waker's write always synchronizes with the G's next one. That
 //! puts a locked instruction on every switch into a G (`start`), where the fences above
@@ -209,10 +216,20 @@ impl GState {
         }
     }
 
-    /// The G finished or was unwound; readies are ignored from now on.
+    /// The G finished; readies are ignored from now on.
     #[inline]
     pub fn finish(&self) {
         self.0.store(DEAD, Ordering::Release);
+    }
+
+    /// Shutdown: the G will be unwound and never run again; readies are ignored from now on.
+    /// Returns `true` if the G was parked: then no ready can win `PARKED → RUNNABLE` any
+    /// more, and the reference that a parked G's state holds (see [`crate::exec::run`])
+    /// passes to the caller. A ready racing this (from a thread outside the runtime) either
+    /// won that transition first, and took the reference to a run queue, or finds `DEAD`.
+    #[inline]
+    pub fn kill(&self) -> bool {
+        self.0.swap(DEAD, Ordering::AcqRel) & BASE == PARKED
     }
 
     #[inline]

@@ -131,6 +131,28 @@ fn two_racing_wakers_take_effect_once() {
 }
 
 #[test]
+fn a_parked_gs_reference_is_taken_once_by_a_ready_or_by_shutdown() {
+    // Rule 5: a parked G's state holds the reference its M ran it by. A ready from a thread
+    // outside the runtime races shutdown's `kill`; exactly one of them leaves `PARKED` and
+    // takes that reference (to a run queue, or to drop it), and the G ends dead.
+    use gpm_g::state::DEAD;
+    model(|| {
+        let r = Race::new();
+        assert_eq!(park_side(&r.st, &r.published), (0, false), "parked");
+        let waker = r.waker(false);
+        let killed = r.st.kill();
+        waker.join().unwrap();
+        assert_eq!(
+            r.enqueued() + usize::from(killed),
+            1,
+            "the parked reference is taken exactly once"
+        );
+        assert_eq!(r.st.load(), DEAD);
+        assert!(!r.st.kill(), "a second kill takes nothing");
+    });
+}
+
+#[test]
 fn cancelled_park_satisfies_a_concurrent_ready() {
     // The hook refuses the park (`after` returned false) while a ready races it.
     model(|| {

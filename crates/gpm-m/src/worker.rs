@@ -229,14 +229,14 @@ impl M<'_> {
     }
 
     fn execute(&mut self, g: GRef) {
-        let ran = exec::run(&g, &mut self.stacks);
+        let ran = exec::run(g, &mut self.stacks);
         let s = self.sched;
         match (ran, self.ctx.p()) {
-            (Ran::Yielded, Some(p)) => p.push_back(g),
-            (Ran::Requeue, Some(p)) => {
+            (Ran::Yielded(g), Some(p)) => p.push_back(g),
+            (Ran::Requeue(g), Some(p)) => {
                 let _ = p.push_next(g);
             }
-            (Ran::Yielded | Ran::Requeue, None) => {
+            (Ran::Yielded(g) | Ran::Requeue(g), None) => {
                 // The P went to another M while the goroutine ran: it rejoins through the
                 // global queue (Go's exitsyscall when no P is free).
                 s.global.push(g);
@@ -244,7 +244,7 @@ impl M<'_> {
             }
             (Ran::Parked, Some(p)) => p.shared().count_park(),
             (Ran::Parked, None) => s.count_outside(&s.parks_outside),
-            (Ran::Exited, p) => {
+            (Ran::Exited(g), p) => {
                 if self.ctx.pinned.replace(false) {
                     g.unpin_all();
                 }

@@ -1,0 +1,105 @@
+//! loom models of a wait context's goroutine owner: it is named by its record's bare
+//! address, so the context protocol itself must keep the record alive until the claimer's
+//! ready has returned (`context.rs`, "A goroutine owner is named by ...").
+//!
+//! The owner is a model goroutine (`gpm_chan::loom_context::Record`): its record ends when
+//! its last reference goes, with a write that loom checks against every ready's read. The
+//! owner polls its wait the way a goroutine does each time its park returns (a park may
+//! return early any number of times, so polling in a loop covers every wake-up order), and
+//! exits as soon as its wait is over. The park/ready protocol itself is modelled in
+//! `gpm-g/tests/loom_state.rs`.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-chan --test loom_context --release`
+#![cfg(loom)]
+
+use gpm_chan::loom_context::{Cx, Record};
+use loom::sync::Arc;
+use loom::thread;
+
+const PREEMPTIONS: usize = 3;
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    gpm_g::loom_model::check(PREEMPTIONS, f);
+}
+
+/// The owner's wait: polls until the operation completes, or aborts first if `abort`.
+/// Returns whether the operation completed.
+fn wait(cx: &Cx, abort: bool) -> bool {
+    if abort && cx.abort() {
+        return false;
+    }
+    loop {
+        if let Some(done) = cx.poll() {
+            return done;
+        }
+        thread::yield_now();
+    }
+}
+
+/// A claimer on another thread; returns its handle and whether it won the claim.
+fn claimer(cx: &Cx) -> thread::JoinHandle<bool> {
+    let cx = cx.clone();
+    thread::spawn(move || cx.claim_and_finish())
+}
+
+#[test]
+fn the_claimer_is_done_with_the_record_before_its_owner_exits() {
+    // The owner returns from its wait, exits and ends its record as soon as it sees the
+    // operation complete; the claimer's ready must come before that.
+    model(|| {
+        let rec = Arc::new(Record::new());
+        rec.enter();
+        let cx = Cx::acquire();
+        let peer = claimer(&cx);
+        assert!(wait(&cx, false));
+        drop(cx);
+        rec.exit();
+        assert!(peer.join().unwrap());
+        assert_eq!(rec.readies(), 1);
+        assert!(!rec.alive());
+    });
+}
+
+#[test]
+fn an_owner_that_aborts_or_is_completed_exits_safely() {
+    // The owner aborts (a deadline) while the claimer claims: exactly one wins, the owner's
+    // result says which, and a ready (only after a won claim) still finds the record.
+    model(|| {
+        let rec = Arc::new(Record::new());
+        rec.enter();
+        let cx = Cx::acquire();
+        let peer = claimer(&cx);
+        let done = wait(&cx, true);
+        drop(cx);
+        rec.exit();
+        let claimed = peer.join().unwrap();
+        assert_eq!(done, claimed, "the owner's result names the winner");
+        assert_eq!(rec.readies(), usize::from(claimed));
+    });
+}
+
+#[test]
+fn an_owner_unwound_at_shutdown_keeps_its_record_for_the_claimer() {
+    // Unwound at shutdown, the owner cannot wait for a claimer that has not finished; it
+    // leaves at once, and its record must outlive the claimer's ready anyway.
+    model(|| {
+        let rec = Arc::new(Record::new());
+        rec.enter();
+        let cx = Cx::acquire();
+        let peer = claimer(&cx);
+        let completed = if cx.abort() {
+            false
+        } else {
+            cx.leave_unwound()
+        };
+        drop(cx);
+        rec.exit();
+        let claimed = peer.join().unwrap();
+        assert!(claimed || !completed);
+        assert_eq!(rec.readies(), usize::from(claimed));
+        assert!(
+            !rec.alive(),
+            "the record ends once the claimer lets go of the context"
+        );
+    });
+}
