@@ -36,10 +36,17 @@ fn wait(cx: &Cx, abort: bool) -> bool {
     }
 }
 
-/// A claimer on another thread; returns its handle and whether it won the claim.
-fn claimer(cx: &Cx) -> thread::JoinHandle<bool> {
-    let cx = cx.clone();
-    thread::spawn(move || cx.claim_and_finish())
+/// A model goroutine (the calling thread) with a fresh context, and a claimer racing for
+/// it on another thread, whose handle says whether it won the claim.
+fn owner_and_claimer() -> (Arc<Record>, Cx, thread::JoinHandle<bool>) {
+    let rec = Arc::new(Record::new());
+    rec.enter();
+    let cx = Cx::acquire();
+    let peer = {
+        let cx = cx.clone();
+        thread::spawn(move || cx.claim_and_finish())
+    };
+    (rec, cx, peer)
 }
 
 #[test]
@@ -47,10 +54,7 @@ fn the_claimer_is_done_with_the_record_before_its_owner_exits() {
     // The owner returns from its wait, exits and ends its record as soon as it sees the
     // operation complete; the claimer's ready must come before that.
     model(|| {
-        let rec = Arc::new(Record::new());
-        rec.enter();
-        let cx = Cx::acquire();
-        let peer = claimer(&cx);
+        let (rec, cx, peer) = owner_and_claimer();
         assert!(wait(&cx, false));
         drop(cx);
         rec.exit();
@@ -65,10 +69,7 @@ fn an_owner_that_aborts_or_is_completed_exits_safely() {
     // The owner aborts (a deadline) while the claimer claims: exactly one wins, the owner's
     // result says which, and a ready (only after a won claim) still finds the record.
     model(|| {
-        let rec = Arc::new(Record::new());
-        rec.enter();
-        let cx = Cx::acquire();
-        let peer = claimer(&cx);
+        let (rec, cx, peer) = owner_and_claimer();
         let done = wait(&cx, true);
         drop(cx);
         rec.exit();
@@ -83,10 +84,7 @@ fn an_owner_unwound_at_shutdown_keeps_its_record_for_the_claimer() {
     // Unwound at shutdown, the owner cannot wait for a claimer that has not finished; it
     // leaves at once, and its record must outlive the claimer's ready anyway.
     model(|| {
-        let rec = Arc::new(Record::new());
-        rec.enter();
-        let cx = Cx::acquire();
-        let peer = claimer(&cx);
+        let (rec, cx, peer) = owner_and_claimer();
         let completed = if cx.abort() {
             false
         } else {

@@ -180,9 +180,11 @@ impl GRef {
         if this.inner().strong.load(Ordering::Acquire) == 1 {
             // SAFETY: no other reference exists, and none can be made but from `this`,
             // which is borrowed mutably: a raw word given up by `into_raw` (in `runnext`, in
-            // a netpoll slot) holds a count of its own, and the thread's current-G pointer,
-            // which `park` turns into new references, is set only while `exec` runs the G
-            // through a shared `&GRef`, which cannot coexist with this `&mut`.
+            // a netpoll slot, a parked G's own in its state) holds a count of its own, and the
+            // thread's current-G pointer, which `park` turns into new references, is set only
+            // while `exec` runs the G through a shared `&GRef`, which cannot coexist with this
+            // `&mut`. An uncounted address kept by a waker (`current_raw`, for `ready_raw`) is
+            // used only while its goroutine cannot have exited, so never on such a record.
             Some(unsafe { &mut (*this.inner.as_ptr()).g })
         } else {
             None
