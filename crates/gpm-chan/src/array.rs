@@ -322,7 +322,7 @@ impl<T> Array<T> {
             }
             let sel = Context::with(|cx| {
                 self.register_send(cx, 0);
-                let sel = cx.wait(deadline);
+                let sel = cx.wait_listed(deadline, |cx| self.senders.unregister(cx, 0));
                 if sel == Selected::Aborted {
                     self.senders.unregister(cx, 0);
                 }

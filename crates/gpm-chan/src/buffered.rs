@@ -59,7 +59,7 @@ pub(crate) fn recv<T>(
         }
         let got = Context::with(|cx| {
             register(cx);
-            match cx.wait(deadline) {
+            match cx.wait_listed(deadline, |cx| receivers.unregister(cx, 0)) {
                 Selected::Aborted => {
                     receivers.unregister(cx, 0);
                     Some(None)

@@ -447,8 +447,9 @@ pub(crate) enum SendClaim {
     Disconnected,
     /// A reserved slot of a bounded channel.
     Array(Reservation),
-    /// A claimed parked receiver of a rendezvous channel.
-    Zero(Entry),
+    /// A claimed parked receiver of a rendezvous channel, and the counted handle that keeps
+    /// its context alive while the claim is held ([`crate::context::Listed::hold`]).
+    Zero(Entry, Context),
     /// An unbounded channel always has room.
     List,
 }
@@ -465,7 +466,10 @@ impl<T> Sender<T> {
             SenderFlavor::List(c) if c.chan.is_disconnected() => SendClaim::Disconnected,
             SenderFlavor::List(_) => SendClaim::List,
             SenderFlavor::Zero(c) => match c.chan.claim_receiver() {
-                Ok(e) => SendClaim::Zero(e),
+                Ok(e) => {
+                    let held = e.cx.hold();
+                    SendClaim::Zero(e, held)
+                }
                 Err(NoPeer::Empty) => SendClaim::None,
                 Err(NoPeer::Disconnected) => SendClaim::Disconnected,
             },
@@ -482,8 +486,9 @@ impl<T> Sender<T> {
             (SendClaim::List, SenderFlavor::List(c)) => {
                 c.chan.try_send(msg).map_err(|e| SendError(e.into_inner()))
             }
-            (SendClaim::Zero(e), SenderFlavor::Zero(_)) => {
+            (SendClaim::Zero(e, held), SenderFlavor::Zero(_)) => {
                 Zero::give(e, msg);
+                drop(held);
                 Ok(())
             }
             (SendClaim::Disconnected, _) => Err(SendError(msg)),
@@ -496,7 +501,10 @@ impl<T> Sender<T> {
     pub(crate) fn abandon(&self, claim: SendClaim) {
         match (claim, &self.flavor) {
             (SendClaim::Array(r), SenderFlavor::Array(c)) => c.chan.abandon(r),
-            (SendClaim::Zero(e), _) => e.finish(),
+            (SendClaim::Zero(e, held), _) => {
+                e.finish();
+                drop(held);
+            }
             _ => {}
         }
     }

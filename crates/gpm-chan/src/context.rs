@@ -7,8 +7,10 @@
 //!
 //! ```text
 //!             try_claim (a peer, the disconnecting side, a timer)
-//!  WAITING ───────────────────────────────────────────────▶ CLAIMED ──finish(s)──▶ s
-//!     │                                                        (payload written)    │
+//!  WAITING ───────────────────────────────────────────────▶ CLAIMED ──finish(s)──▶ s|READYING ──▶ s
+//!     │                                          (payload written) │  hold          (waking)
+//!     │                                                            ▼
+//!     │                                                  HELD (a select! send arm) ──finish(s)──▶ …
 //!     └── abort (the owner itself: deadline passed, or a channel was ready) ─▶ ABORTED
 //!                                                     s = OPERATION(i) | DISCONNECTED | ABORTED
 //! ```
@@ -26,26 +28,43 @@
 //!   arm's message expression has been evaluated.
 //! - A final state is never left again, so a stale wake (a goroutine's park can return
 //!   early, see `gpm_g::park`) only makes the owner look at the state once more.
-//! - A goroutine owner is named by its record's bare address, which adds no reference to
-//!   the record (a waiting operation touches the record's count neither when it starts
-//!   nor when it is woken). So the claimer must be done with the record before the owner
-//!   can leave `wait`, exit and free it: it publishes the final state with a `READYING`
-//!   bit, readies the owner, and then stores the state without the bit, its last touch.
-//!   The owner does not return (nor park) while it sees the bit; that window is a ready,
-//!   a few instructions unless the claimer's thread is switched out in it. The one owner
-//!   that cannot wait is a goroutine unwound at shutdown, since the claimer may be a
-//!   goroutine unwound after it: it leaves a counted reference in the context instead
-//!   (`keep`), which goes only with the context, after the claimer's clone of it.
+//!
+//! **Lifetimes without counts.** Neither a wait-queue entry nor a claimer counts the context
+//! ([`Listed`]), and the context names a goroutine owner by its record's bare address, which
+//! counts nothing either: so listing an operation, claiming it and waking its goroutine touch
+//! no reference count (each one was a locked read-modify-write a hop). Instead the owner keeps
+//! its context, and its own record, until nothing else can touch them:
+//!
+//! - The claimer publishes the final state with a `READYING` bit, takes the state step of
+//!   the owner's wake-up (`gpm_g::wake_raw`, one compare-exchange on the record), and then
+//!   stores the state without the bit, its last touch of the context and of the record; the
+//!   enqueue (or a thread's unpark) comes after, with handles of its own. The owner neither
+//!   returns nor parks while it sees the bit; that window is a few instructions unless the
+//!   claimer's thread is switched out in it.
+//! - The owner takes every entry of its own out of the queues before it lets the context
+//!   go: a claimer takes the entry it claims, a disconnect takes them all, and the owner
+//!   unregisters the rest (after an abort, and from every other arm of a `select!`), also
+//!   when its goroutine is unwound at shutdown ([`Context::wait_listed`]). Entries are
+//!   looked at only under their queue's lock, so a peer that passes one has let go of it
+//!   before the owner can unregister it.
+//! - An owner unwound at shutdown cannot wait for every claim: a `select!` send arm holds
+//!   its claim while the arm's message is evaluated, and the arm's goroutine may be unwound
+//!   only after the owner. Such a claim is marked `HELD`, and its claimer holds a counted
+//!   handle on the context meanwhile ([`Listed::hold`]). The unwound owner waits out any
+//!   other claim, and leaves a held one with a counted reference to its record in the
+//!   context (`keep`), which goes only with the context, after the claimer's handle.
+//!
+//! The loom models are `tests/loom_context.rs` (a goroutine owner with a model record whose
+//! end loom checks against every wake-up) and `tests/loom_chan.rs` (the channels on loom
+//! threads, where [`Listed`] checks every use of an entry against the owner's release).
 //!
 //! Inside a goroutine the owner parks with [`gpm_g::park`]: its hook re-checks the state
 //! after the goroutine has left its stack, so a `finish` racing the park is either seen by
 //! the hook or readies a goroutine whose park is committed (the park/ready protocol of
-//! `gpm-g`). A deadline becomes a runtime timer that claims the context as `ABORTED`.
-//! Outside the runtime the owner parks its thread, with a timeout for a deadline.
-//!
-//! Contexts are reference counted: wait-queue entries and armed timers hold clones, so a
-//! context outlives the frame of a goroutine that is unwound at shutdown while somebody
-//! still finishes its operation. Unshared contexts are kept in a small per-thread pool.
+//! `gpm-g`). A deadline becomes a runtime timer that claims the context as `ABORTED`; the
+//! timer holds a counted handle until it fires. Outside the runtime the owner parks its
+//! thread, with a timeout for a deadline. Unshared contexts are kept in a small per-thread
+//! pool.
 
 use std::time::Instant;
 
@@ -61,8 +80,11 @@ const ABORTED: usize = 2;
 const DISCONNECTED: usize = 3;
 /// `OPER_BASE + i`: completed by operation `i` (the index of a select arm, 0 otherwise).
 const OPER_BASE: usize = 4;
-/// Set with a final state while the claimer still readies the goroutine owner (the top bit,
-/// far above any select's arm count).
+/// Claimed by a `select!` send arm, whose claim stays open while the arm's message is
+/// evaluated: it holds a counted handle on the context for that time (see [`Listed::hold`]).
+const HELD: usize = 1 << (usize::BITS - 2);
+/// Set with a final state while the claimer still wakes the owner (the top bit; this and
+/// `HELD` lie far above any select's arm count).
 const READYING: usize = 1 << (usize::BITS - 1);
 
 /// How a wait ended.
@@ -99,12 +121,19 @@ enum Owner {
     Thread(Thread),
 }
 
+/// What a claimer still has to do once it has let the owner go: enqueue a goroutine whose
+/// wake-up it won, or unpark a thread.
+enum Woken {
+    G(Option<owner::Woken>),
+    Thread(Thread),
+}
+
 /// `repr(C)`, in this order: behind the `Arc`'s two counts, everything a claimer touches to
 /// hand over a word-sized message (the state, the owner it readies, the payload's drop slot
 /// and first word) lies in the first 56 bytes, one cache line when the allocation starts one
 /// and two otherwise, where Rust's own order spread it over 88 bytes (two or three).
 #[repr(C)]
-struct Inner {
+pub struct Inner {
     state: AtomicUsize,
     /// Who waits, set while the context serves a wait; pooled contexts hold no owner.
     /// Written only while the context is unshared (created, or taken from and returned to
@@ -116,6 +145,12 @@ struct Inner {
     /// only by the owner, read by nobody but the context's drop and the pool, both of which
     /// see the context unshared.
     keep: std::cell::UnsafeCell<Option<owner::Counted>>,
+    /// Under loom: cleared when the owner lets the context go (see [`Listed`]), unless it
+    /// left a held claim, whose claimer counts the context (`left_held`, the owner's own).
+    #[cfg(loom)]
+    live: loom::cell::UnsafeCell<bool>,
+    #[cfg(loom)]
+    left_held: loom::cell::UnsafeCell<bool>,
 }
 
 // SAFETY: the payload is touched only by whoever the state word makes its exclusive user
@@ -131,11 +166,88 @@ unsafe impl Sync for Inner {}
 #[derive(Clone)]
 pub struct Context(Arc<Inner>);
 
+impl std::ops::Deref for Context {
+    type Target = Inner;
+    #[inline]
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
             .field("state", &self.0.state.load(Ordering::Relaxed))
             .finish()
+    }
+}
+
+/// A wait-queue entry's handle on a context. It adds no count: the owner keeps its context
+/// until every entry naming it has left its queue and every claim on it is finished (see the
+/// module docs), so the handle is valid while its entry is listed, and for the claimer that
+/// took the entry out until its `finish` returns.
+///
+/// Under loom the handle holds a count anyway, so that the model's memory stays valid, and
+/// every use checks a loom cell that the owner writes when it lets the context go: a use
+/// that the protocol does not order before that is a reported race.
+pub(crate) struct Listed {
+    #[cfg(not(loom))]
+    inner: std::ptr::NonNull<Inner>,
+    #[cfg(loom)]
+    cx: Context,
+}
+
+// SAFETY: a `Listed` gives shared access to an `Inner`, which is `Send + Sync`, as a
+// `Context` does.
+unsafe impl Send for Listed {}
+// SAFETY: as above.
+unsafe impl Sync for Listed {}
+
+impl Listed {
+    /// A handle on `cx`, for a wait-queue entry.
+    #[inline]
+    pub(crate) fn new(cx: &Context) -> Listed {
+        Listed {
+            #[cfg(not(loom))]
+            inner: std::ptr::NonNull::from(&*cx.0),
+            #[cfg(loom)]
+            cx: cx.clone(),
+        }
+    }
+
+    /// For a claim that stays open while code that may block runs (a `select!` send arm
+    /// evaluating its message): marks the claim held, so that an owner unwound at shutdown
+    /// does not wait for it, and returns a counted handle that keeps the context alive until
+    /// the claimer has finished and dropped it.
+    pub(crate) fn hold(&self) -> Context {
+        debug_assert_eq!(self.state.load(Ordering::Relaxed), CLAIMED);
+        #[cfg(not(loom))]
+        // SAFETY: the context is alive (we hold its claim, see above), and the pointer is
+        // the one its `Arc` hands out; the count added here is the new handle's.
+        let cx = unsafe {
+            Arc::increment_strong_count(self.inner.as_ptr());
+            Context(Arc::from_raw(self.inner.as_ptr()))
+        };
+        #[cfg(loom)]
+        let cx = self.cx.clone();
+        // Only the claimer writes a claimed state; the owner reads it (`leave_unwound`).
+        self.state.store(HELD, Ordering::Release);
+        cx
+    }
+}
+
+impl std::ops::Deref for Listed {
+    type Target = Inner;
+    #[inline]
+    fn deref(&self) -> &Inner {
+        #[cfg(not(loom))]
+        // SAFETY: valid while listed or claimed (see the type's docs).
+        return unsafe { self.inner.as_ref() };
+        #[cfg(loom)]
+        {
+            self.cx.check_live();
+            &self.cx
+        }
     }
 }
 
@@ -148,111 +260,13 @@ impl Context {
         r
     }
 
-    /// True if `self` and `other` are the same context.
-    #[inline]
-    pub(crate) fn same(&self, other: &Context) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-
-    /// True while nobody has selected or aborted the operation.
-    #[inline]
-    pub(crate) fn is_waiting(&self) -> bool {
-        self.0.state.load(Ordering::Acquire) == WAITING
-    }
-
-    /// A peer's `WAITING → CLAIMED`. The winner must call [`Context::finish`] exactly once.
-    #[inline]
-    pub(crate) fn try_claim(&self) -> bool {
-        self.0
-            .state
-            .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-
-    /// The claimer's last step: publishes `state` (see [`Selected::oper`], [`DISCONNECT`])
-    /// and wakes the owner.
-    ///
-    /// A goroutine owner sees `state` with the `READYING` bit while it is readied, and does
-    /// not leave its wait before the bit is cleared: until then its record must stay alive
-    /// for the ready (see the module docs).
-    #[inline]
-    pub(crate) fn finish(&self, state: usize) {
-        debug_assert_eq!(self.0.state.load(Ordering::Relaxed), CLAIMED);
-        match self.owner() {
-            Some(Owner::G(g)) => {
-                let g = *g;
-                self.0.state.store(state | READYING, Ordering::Release);
-                // SAFETY: `g` is the owner's record, from `current_raw`. The owner does not
-                // leave `wait` while it sees `READYING` (and so cannot exit and free the
-                // record), unless it is unwound at shutdown, when it leaves a counted
-                // reference in `keep` for as long as the context lives; we hold a clone of
-                // the context.
-                unsafe { owner::ready(g) };
-                // Release: the owner may free the record once it sees this.
-                self.0.state.store(state, Ordering::Release);
-            }
-            Some(Owner::Thread(t)) => {
-                self.0.state.store(state, Ordering::Release);
-                t.unpark();
-            }
-            None => unreachable!("gpm: a context claimed while it serves no wait"),
-        }
-    }
-
-    /// Claims and finishes at once, when there is nothing to hand over. Returns `false` if
-    /// somebody else got there first.
-    #[inline]
-    pub(crate) fn notify(&self, state: usize) -> bool {
-        let won = self.try_claim();
-        if won {
-            self.finish(state);
-        }
-        won
-    }
-
-    /// The owner's `WAITING → ABORTED`. Returns `false` if the operation was claimed.
-    #[inline]
-    pub(crate) fn abort(&self) -> bool {
-        self.0
-            .state
-            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-
-    /// Stores the message handed over.
-    ///
-    /// # Safety
-    /// The caller holds the claim (or is the owner and the context is not listed in any
-    /// wait queue), and the owner will take it with the same `T`.
-    #[inline]
-    pub(crate) unsafe fn put<T>(&self, msg: T) {
-        // SAFETY: exclusive access, guaranteed by the caller.
-        self.0.payload.with_mut(|p| unsafe { (*p).put(msg) });
-    }
-
-    /// Takes the message handed over, if there is one.
-    ///
-    /// # Safety
-    /// As for [`Context::put`]: the caller holds the claim, or is the owner and has seen
-    /// a final state (or aborted); the message was put as a `T`.
-    #[inline]
-    pub(crate) unsafe fn take<T>(&self) -> Option<T> {
-        // SAFETY: exclusive access, guaranteed by the caller.
-        self.0.payload.with_mut(|p| unsafe { (*p).take::<T>() })
-    }
-
-    /// Who waits.
-    #[inline]
-    fn owner(&self) -> &Option<Owner> {
-        // SAFETY: the owner is written only while the context is unshared (see `Inner`), and
-        // this handle keeps it shared.
-        unsafe { &*self.0.owner.get() }
-    }
-
     /// True until the operation has a final state (with or without `READYING`).
     #[inline]
     fn unfinished(&self) -> bool {
-        matches!(self.0.state.load(Ordering::Acquire), WAITING | CLAIMED)
+        matches!(
+            self.0.state.load(Ordering::Acquire),
+            WAITING | CLAIMED | HELD
+        )
     }
 
     /// How the wait ended, once the claimer is done with the owner (`READYING` is waited
@@ -270,18 +284,29 @@ impl Context {
         decode(s)
     }
 
-    /// A goroutine owner unwound at shutdown leaves its wait without waiting for a claimer
-    /// that has not finished (it may be a goroutine unwound only after this one): a counted
-    /// reference left in the context keeps the record alive for that claimer's ready.
-    /// Returns how the wait stands (`None`: claimed, not finished).
+    /// A goroutine owner unwound at shutdown, whose abort failed, leaves its wait: it waits
+    /// out a claim that finishes in a moment, but not a held one (its claimer may be a
+    /// goroutine that is unwound only after this one), whose claimer keeps the context
+    /// alive; a counted reference left in the context then keeps the record alive for that
+    /// claimer's ready. Returns how the wait ended (`None`: claimed, not finished).
     pub(crate) fn leave_unwound(&self) -> Option<Selected> {
-        let s = self.0.state.load(Ordering::Acquire);
-        if s == CLAIMED || s & READYING != 0 {
-            // SAFETY: only the owner writes `keep`, and nobody reads it while the context is
-            // shared (see `Inner`).
-            unsafe { *self.0.keep.get() = owner::counted() };
+        let mut backoff = crate::sync::Backoff::new();
+        loop {
+            let s = self.0.state.load(Ordering::Acquire);
+            if s == HELD {
+                // SAFETY: only the owner writes `keep`, and nobody reads it while the context
+                // is shared (see `Inner`).
+                unsafe { *self.0.keep.get() = owner::counted() };
+                // SAFETY: the owner's own flag, read only by it (in `release`).
+                #[cfg(loom)]
+                self.0.left_held.with_mut(|h| unsafe { *h = true });
+                return None;
+            }
+            if s != CLAIMED && s & READYING == 0 {
+                return decode(s);
+            }
+            backoff.snooze();
         }
-        decode(s & !READYING)
     }
 
     /// The owner sleeps until the operation is finished, or until `deadline`, when it
@@ -298,6 +323,27 @@ impl Context {
         } else {
             self.wait_thread(deadline)
         }
+    }
+
+    /// [`Context::wait`] for an owner listed in wait queues: if the wait unwinds (its
+    /// goroutine unwound at shutdown), `unlist` takes the owner's entries out of them
+    /// first, since the context may go with the unwind and no entry may outlive it.
+    #[inline(always)]
+    pub(crate) fn wait_listed(
+        &self,
+        deadline: Option<Instant>,
+        unlist: impl FnMut(&Context),
+    ) -> Selected {
+        struct Unlist<'a, F: FnMut(&Context)>(&'a Context, F);
+        impl<F: FnMut(&Context)> Drop for Unlist<'_, F> {
+            fn drop(&mut self) {
+                (self.1)(self.0);
+            }
+        }
+        let guard = Unlist(self, unlist);
+        let sel = self.wait(deadline);
+        std::mem::forget(guard);
+        sel
     }
 
     #[inline(always)]
@@ -386,11 +432,127 @@ impl Context {
     }
 }
 
+/// What claimers (and the owner) do through any handle: a wait-queue entry's [`Listed`], or
+/// the owner's [`Context`].
+impl Inner {
+    /// True if `self` and `other` are the same context.
+    #[inline]
+    pub(crate) fn same(&self, other: &Inner) -> bool {
+        std::ptr::eq(self, other)
+    }
+
+    /// True while nobody has selected or aborted the operation.
+    #[inline]
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.state.load(Ordering::Acquire) == WAITING
+    }
+
+    /// A peer's `WAITING → CLAIMED`. The winner must call [`Inner::finish`] exactly once.
+    #[inline]
+    pub(crate) fn try_claim(&self) -> bool {
+        self.state
+            .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The claimer's last step: publishes `state` (see [`Selected::oper`], [`DISCONNECT`])
+    /// and wakes the owner.
+    ///
+    /// The owner sees `state` with the `READYING` bit while it is woken, and does not leave
+    /// its wait before the bit is cleared: until then the context, and a goroutine owner's
+    /// record, must stay alive for the wake-up (see the module docs). The store that clears
+    /// the bit is the claimer's last touch of either.
+    #[inline]
+    pub(crate) fn finish(&self, state: usize) {
+        debug_assert!(matches!(self.state.load(Ordering::Relaxed), CLAIMED | HELD));
+        self.state.store(state | READYING, Ordering::Release);
+        let woken = match self.owner() {
+            // SAFETY: `g` is the owner's record, from `current_raw`. The owner does not
+            // leave `wait` while it sees `READYING` (and so cannot exit and free the record),
+            // unless it is unwound at shutdown after a held claim, when it leaves a counted
+            // reference in `keep`, which lives as long as the context.
+            Some(Owner::G(g)) => Woken::G(unsafe { owner::wake(*g) }),
+            // A handle of our own: the owner's goes with the context.
+            Some(Owner::Thread(t)) => Woken::Thread(t.clone()),
+            None => unreachable!("gpm: a context claimed while it serves no wait"),
+        };
+        #[cfg(loom)]
+        self.check_live();
+        // Release: the owner may free the context and its record once it sees this. The
+        // enqueue (or unpark) comes after, so that a woken owner never waits for it: it may
+        // wake an idle M, a system call.
+        self.state.store(state, Ordering::Release);
+        match woken {
+            Woken::G(Some(g)) => g.enqueue(),
+            Woken::G(None) => {}
+            Woken::Thread(t) => t.unpark(),
+        }
+    }
+
+    /// Claims and finishes at once, when there is nothing to hand over. Returns `false` if
+    /// somebody else got there first.
+    #[inline]
+    pub(crate) fn notify(&self, state: usize) -> bool {
+        let won = self.try_claim();
+        if won {
+            self.finish(state);
+        }
+        won
+    }
+
+    /// The owner's `WAITING → ABORTED`. Returns `false` if the operation was claimed.
+    #[inline]
+    pub(crate) fn abort(&self) -> bool {
+        self.state
+            .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Stores the message handed over.
+    ///
+    /// # Safety
+    /// The caller holds the claim (or is the owner and the context is not listed in any
+    /// wait queue), and the owner will take it with the same `T`.
+    #[inline]
+    pub(crate) unsafe fn put<T>(&self, msg: T) {
+        // SAFETY: exclusive access, guaranteed by the caller.
+        self.payload.with_mut(|p| unsafe { (*p).put(msg) });
+    }
+
+    /// Takes the message handed over, if there is one.
+    ///
+    /// # Safety
+    /// As for [`Inner::put`]: the caller holds the claim, or is the owner and has seen
+    /// a final state (or aborted); the message was put as a `T`.
+    #[inline]
+    pub(crate) unsafe fn take<T>(&self) -> Option<T> {
+        // SAFETY: exclusive access, guaranteed by the caller.
+        self.payload.with_mut(|p| unsafe { (*p).take::<T>() })
+    }
+
+    /// Under loom: asserts that the owner has not let the context go, with a read that loom
+    /// checks against the owner's write (see [`Listed`]).
+    #[cfg(loom)]
+    fn check_live(&self) {
+        // SAFETY: a read of the owner's flag, which loom checks against its write.
+        let live = self.live.with(|l| unsafe { *l });
+        assert!(live, "gpm: a context used after its owner let it go");
+    }
+
+    /// Who waits.
+    #[inline]
+    fn owner(&self) -> &Option<Owner> {
+        // SAFETY: the owner is written only while the context is unshared (see `Inner`), and
+        // this handle keeps it shared.
+        unsafe { &*self.owner.get() }
+    }
+}
+
 /// A final state word as the owner reads it (`None` while waiting or claimed).
 #[inline]
 fn decode(s: usize) -> Option<Selected> {
     match s {
-        WAITING | CLAIMED => None,
+        WAITING | CLAIMED | HELD => None,
         ABORTED => Some(Selected::Aborted),
         DISCONNECTED => Some(Selected::Disconnected),
         s => Some(Selected::Operation(s - OPER_BASE)),
@@ -404,6 +566,10 @@ impl Inner {
             owner: std::cell::UnsafeCell::new(Some(owner)),
             payload: UnsafeCell::new(Payload::new()),
             keep: std::cell::UnsafeCell::new(None),
+            #[cfg(loom)]
+            live: loom::cell::UnsafeCell::new(true),
+            #[cfg(loom)]
+            left_held: loom::cell::UnsafeCell::new(false),
         }
     }
 }
@@ -439,11 +605,12 @@ pub(crate) fn acquire() -> Context {
     Context(Arc::new(Inner::new(owner)))
 }
 
-/// Returns a context to the calling thread's pool if nobody else holds it (a claimer
-/// that has not dropped its clone yet, or a timer that has not fired: then it is freed by
-/// whoever lets go of it last). Under loom contexts are not pooled.
+/// Returns a context to the calling thread's pool if nobody else holds it (a timer that has
+/// not fired, or a held claim not yet dropped: then it is freed by whoever lets go of it
+/// last). Its entries are out of every queue by now (see the module docs). Under loom
+/// contexts are not pooled.
 #[inline(never)]
-fn release(cx: Context) {
+pub(crate) fn release(cx: Context) {
     #[cfg(not(loom))]
     {
         let inner = cx.0;
@@ -469,5 +636,12 @@ fn release(cx: Context) {
         });
     }
     #[cfg(loom)]
-    drop(cx);
+    {
+        // SAFETY: the owner's own flag, and its write of `live`, which loom checks against
+        // every read through an entry.
+        if !cx.0.left_held.with(|h| unsafe { *h }) {
+            cx.0.live.with_mut(|l| unsafe { *l = false });
+        }
+        drop(cx);
+    }
 }

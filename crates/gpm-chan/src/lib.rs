@@ -107,10 +107,42 @@ pub mod loom_context {
         pub fn poll(&self) -> Option<bool> {
             self.0.outcome().map(|s| s == Selected::Operation(0))
         }
-        /// The owner is unwound at shutdown and leaves at once (after a failed abort);
-        /// returns whether the operation had been completed.
+        /// The owner is unwound at shutdown and leaves (after a failed abort), waiting out
+        /// any claim but a held one; returns whether the operation had been completed.
         pub fn leave_unwound(&self) -> bool {
             self.0.leave_unwound() == Some(Selected::Operation(0))
+        }
+        /// The owner lets its context go.
+        pub fn release(self) {
+            crate::context::release(self.0);
+        }
+        /// Lists the operation, as a wait queue would: the handle a claimer takes.
+        pub fn listed(&self) -> Listed {
+            Listed(crate::context::Listed::new(&self.0))
+        }
+    }
+
+    /// A wait-queue entry's uncounted handle on a context.
+    pub struct Listed(crate::context::Listed);
+
+    /// A claim held open while code that may block runs (a `select!` send arm).
+    pub struct Held(crate::context::Listed, crate::context::Context);
+
+    impl Listed {
+        /// Claims the operation and holds the claim; `None` if the owner aborted first.
+        pub fn claim_held(self) -> Option<Held> {
+            self.0.try_claim().then(|| {
+                let held = self.0.hold();
+                Held(self.0, held)
+            })
+        }
+    }
+
+    impl Held {
+        /// Completes the held claim and lets go of its handle.
+        pub fn finish(self) {
+            self.0.finish(Selected::oper(0));
+            drop(self.1);
         }
     }
 }

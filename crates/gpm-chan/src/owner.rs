@@ -2,10 +2,11 @@
 //! `gpm-g`'s record normally, a model record under loom.
 //!
 //! A context names its goroutine owner by the record's bare address ([`current`]) and its
-//! claimer readies it through that address ([`ready`]), so that neither touches the record's
-//! reference count; the protocol in `context.rs` keeps the record alive until the ready
-//! returns. Under loom there are no goroutines: [`model`] stands in a record whose uses loom
-//! checks against its end (see `tests/loom_context.rs`), behind the same three functions.
+//! claimer wakes it through that address ([`wake`]), so that neither touches the record's
+//! reference count; the protocol in `context.rs` keeps the record alive until `wake`
+//! returns (the enqueue after it holds a counted reference of its own, the parked G's).
+//! Under loom there are no goroutines: [`model`] stands in a record whose uses loom checks
+//! against its end (see `tests/loom_context.rs`), behind the same names.
 
 #[cfg(not(loom))]
 mod imp {
@@ -25,23 +26,26 @@ mod imp {
         gpm_g::current()
     }
 
-    /// Readies the owner.
+    /// A won wake-up, to enqueue.
+    pub(crate) type Woken = gpm_g::Woken;
+
+    /// The state step of the owner's wake-up.
     ///
     /// # Safety
-    /// As for `gpm_g::ready_raw`: `g` is from [`current`] and its record outlives the call.
+    /// As for `gpm_g::wake_raw`: `g` is from [`current`] and its record outlives the call.
     #[inline]
-    pub(crate) unsafe fn ready(g: Ptr) {
+    pub(crate) unsafe fn wake(g: Ptr) -> Option<Woken> {
         // SAFETY: the caller's promise.
-        unsafe { gpm_g::ready_raw(g) }
+        unsafe { gpm_g::wake_raw(g) }
     }
 }
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use super::model::{counted, current, ready, Counted, Ptr};
+    pub(crate) use super::model::{counted, current, wake, Counted, Ptr, Woken};
 }
 
-pub(crate) use imp::{counted, current, ready, Counted, Ptr};
+pub(crate) use imp::{counted, current, wake, Counted, Ptr, Woken};
 
 /// Under loom: a goroutine record reduced to what the context protocol relies on, its
 /// lifetime. It starts with one reference, the goroutine's own, which [`Record::exit`] drops
@@ -147,18 +151,27 @@ pub mod model {
         Some(Counted(p))
     }
 
-    /// A ready: the record must still be alive.
+    /// A wake-up's state step: the record must still be alive.
     ///
     /// # Safety
     /// `g` points to a record the test keeps in memory.
-    pub unsafe fn ready(g: Ptr) {
+    pub unsafe fn wake(g: Ptr) -> Option<Woken> {
         // SAFETY: the caller keeps the memory; whether the record is still alive is the
         // question the model asks.
         let g = unsafe { &*g };
         assert!(
             g.alive(),
-            "a ready reached a goroutine record after its end"
+            "a wake-up reached a goroutine record after its end"
         );
         g.readies.fetch_add(1, Ordering::Relaxed);
+        Some(Woken)
+    }
+
+    /// A won wake-up: a model goroutine has no run queue to go to.
+    pub struct Woken;
+
+    impl Woken {
+        /// Nothing to enqueue.
+        pub fn enqueue(self) {}
     }
 }

@@ -301,10 +301,13 @@ pub fn select(arms: &mut [&mut dyn Arm], timeout: Timeout, biased: bool) -> Opti
                     break;
                 }
             }
-            let sel = cx.wait(deadline);
-            for &i in &order[..listed] {
-                arms[i].unregister(i, cx);
-            }
+            let mut unlist = |cx: &Context| {
+                for &i in &order[..listed] {
+                    arms[i].unregister(i, cx);
+                }
+            };
+            let sel = cx.wait_listed(deadline, &mut unlist);
+            unlist(cx);
             match sel {
                 Selected::Operation(i) => arms[i].accept(cx).then_some(i),
                 _ => None,

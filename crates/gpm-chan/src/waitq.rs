@@ -26,13 +26,14 @@
 
 use std::collections::VecDeque;
 
-use crate::context::{Context, Selected};
+use crate::context::{Context, Listed, Selected};
 use crate::sync::{fence, AtomicBool, Mutex, MutexGuard, Ordering};
 
 /// One waiting operation: 16 bytes, so that a rendezvous channel's two inline entries, its
-/// lock and its flag share one cache line (see `zero.rs`).
+/// lock and its flag share one cache line (see `zero.rs`). Its handle on the context is
+/// uncounted ([`Listed`]): listing an operation and taking it out again touch no count.
 pub(crate) struct Entry {
-    pub(crate) cx: Context,
+    pub(crate) cx: Listed,
     /// The operation's index, as [`Selected::oper`] takes it (a select arm's, 0 otherwise).
     oper: u32,
     /// The operation can take a message handed over through its context's payload (a
@@ -144,19 +145,21 @@ impl Waiters {
     pub(crate) fn register(&mut self, cx: &Context, oper: usize, handover: bool) {
         let oper = u32::try_from(oper).expect("gpm: more than 2^32 select arms");
         self.entries.push_back(Entry {
-            cx: cx.clone(),
+            cx: Listed::new(cx),
             oper,
             handover,
         });
     }
 
     /// Removes the owner's own entry, if it is still listed.
-    pub(crate) fn unregister(&mut self, cx: &Context, oper: usize) -> Option<Entry> {
+    pub(crate) fn unregister(&mut self, cx: &Context, oper: usize) {
         let i = self
             .entries
             .iter()
-            .position(|e| e.oper as usize == oper && e.cx.same(cx))?;
-        self.entries.remove(i)
+            .position(|e| e.oper as usize == oper && e.cx.same(cx));
+        if let Some(i) = i {
+            self.entries.remove(i);
+        }
     }
 
     /// Claims and removes the first entry that is not `skip`'s, satisfies `want`, and whose
@@ -192,7 +195,7 @@ impl Waiters {
                 return self.entries.remove(i);
             } else {
                 // Not waiting any more: a context never returns to WAITING while listed.
-                drop(self.entries.remove(i));
+                self.entries.remove(i);
             }
         }
         None
@@ -295,9 +298,7 @@ impl WaitQueue {
     }
 
     pub(crate) fn unregister(&self, cx: &Context, oper: usize) {
-        // Dropped after the lock: dropping an entry may free a context.
-        let e = self.lock().unregister(cx, oper);
-        drop(e);
+        self.lock().unregister(cx, oper);
     }
 
     /// Wakes the first waiting operation, if any, to try again. The emptiness check is

@@ -133,13 +133,13 @@ impl<T> Zero<T> {
             unsafe { cx.put(msg) };
             inner.senders.register(cx, 0, true);
             drop(inner);
-            let sel = cx.wait(deadline);
+            let sel = cx.wait_listed(deadline, |cx| self.unregister_send(cx, 0));
             match sel {
                 // A receiver took the message (or, interrupted, is taking it right now).
                 Selected::Operation(_) | Selected::Interrupted => Ok(()),
                 Selected::Aborted | Selected::Disconnected => {
                     if sel == Selected::Aborted {
-                        self.inner.lock().senders.unregister(cx, 0);
+                        self.unregister_send(cx, 0);
                     }
                     // SAFETY: nobody holds a claim any more; the message is still ours.
                     let msg = unsafe { cx.take::<T>() }
@@ -174,12 +174,12 @@ impl<T> Zero<T> {
                 if let Some(e) = nudge {
                     e.finish();
                 }
-                match cx.wait(deadline) {
+                match cx.wait_listed(deadline, |cx| self.unregister_recv(cx, 0)) {
                     // SAFETY: we own `cx` and saw a final state; receivers get `T`s. An
                     // empty payload: the select that claimed us gave up; try again.
                     Selected::Operation(_) => unsafe { cx.take::<T>() }.map(Ok),
                     Selected::Aborted => {
-                        self.inner.lock().receivers.unregister(cx, 0);
+                        self.unregister_recv(cx, 0);
                         Some(Err(if gpm_g::shutting_down() {
                             RecvTimeoutError::Disconnected
                         } else {
@@ -233,13 +233,11 @@ impl<T> Zero<T> {
     }
 
     pub(crate) fn unregister_recv(&self, cx: &Context, oper: usize) {
-        let e = self.inner.lock().receivers.unregister(cx, oper);
-        drop(e);
+        self.inner.lock().receivers.unregister(cx, oper);
     }
 
     pub(crate) fn unregister_send(&self, cx: &Context, oper: usize) {
-        let e = self.inner.lock().senders.unregister(cx, oper);
-        drop(e);
+        self.inner.lock().senders.unregister(cx, oper);
     }
 
     /// Marks the channel disconnected and wakes everybody parked. Returns `false` if it

@@ -13,7 +13,8 @@
 #![cfg(loom)]
 
 use gpm_chan::loom_context::{Cx, Record};
-use loom::sync::Arc;
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 const PREEMPTIONS: usize = 3;
@@ -56,7 +57,7 @@ fn the_claimer_is_done_with_the_record_before_its_owner_exits() {
     model(|| {
         let (rec, cx, peer) = owner_and_claimer();
         assert!(wait(&cx, false));
-        drop(cx);
+        cx.release();
         rec.exit();
         assert!(peer.join().unwrap());
         assert_eq!(rec.readies(), 1);
@@ -71,7 +72,7 @@ fn an_owner_that_aborts_or_is_completed_exits_safely() {
     model(|| {
         let (rec, cx, peer) = owner_and_claimer();
         let done = wait(&cx, true);
-        drop(cx);
+        cx.release();
         rec.exit();
         let claimed = peer.join().unwrap();
         assert_eq!(done, claimed, "the owner's result names the winner");
@@ -90,7 +91,7 @@ fn an_owner_unwound_at_shutdown_keeps_its_record_for_the_claimer() {
         } else {
             cx.leave_unwound()
         };
-        drop(cx);
+        cx.release();
         rec.exit();
         let claimed = peer.join().unwrap();
         assert!(claimed || !completed);
@@ -99,5 +100,54 @@ fn an_owner_unwound_at_shutdown_keeps_its_record_for_the_claimer() {
             !rec.alive(),
             "the record ends once the claimer lets go of the context"
         );
+    });
+}
+
+#[test]
+fn an_owner_unwound_at_shutdown_leaves_a_held_claim_and_keeps_its_record() {
+    // A `select!` send arm holds its claim while it evaluates the arm's message, and its
+    // goroutine may be unwound only after this owner: the owner must leave without waiting
+    // for it (the claimer here finishes only once the owner has left), and the record must
+    // outlive the claimer's ready.
+    model(|| {
+        let rec = Arc::new(Record::new());
+        rec.enter();
+        let cx = Cx::acquire();
+        // The wait queue: its lock orders every look at the entry before the owner's
+        // unregister.
+        let queue = Arc::new(Mutex::new(Some(cx.listed())));
+        let left = Arc::new(AtomicBool::new(false));
+        let peer = {
+            let (queue, left) = (queue.clone(), left.clone());
+            thread::spawn(move || {
+                // Claimed under the lock, and taken out of the queue either way.
+                let held = queue.lock().unwrap().take().and_then(|e| e.claim_held());
+                let Some(held) = held else {
+                    return false;
+                };
+                while !left.load(Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                held.finish();
+                true
+            })
+        };
+        let completed = if cx.abort() {
+            // Unregister: the entry leaves the queue before the context goes.
+            drop(queue.lock().unwrap().take());
+            false
+        } else {
+            cx.leave_unwound()
+        };
+        left.store(true, Ordering::Release);
+        cx.release();
+        rec.exit();
+        let claimed = peer.join().unwrap();
+        assert!(
+            !completed,
+            "a held claim finishes only after the owner left"
+        );
+        assert_eq!(rec.readies(), usize::from(claimed));
+        assert!(!rec.alive(), "the record ends once the claimer lets go");
     });
 }

@@ -183,7 +183,7 @@ impl GRef {
             // a netpoll slot, a parked G's own in its state) holds a count of its own, and the
             // thread's current-G pointer, which `park` turns into new references, is set only
             // while `exec` runs the G through a shared `&GRef`, which cannot coexist with this
-            // `&mut`. An uncounted address kept by a waker (`current_raw`, for `ready_raw`) is
+            // `&mut`. An uncounted address kept by a waker (`current_raw`, for `wake_raw`) is
             // used only while its goroutine cannot have exited, so never on such a record.
             Some(unsafe { &mut (*this.inner.as_ptr()).g })
         } else {

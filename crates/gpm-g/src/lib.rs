@@ -56,8 +56,8 @@ pub mod trace;
 pub use g::{Entry, GId, Pin, G, NO_REGISTRY_SLOT};
 pub use gref::{records_to_scavenge, scavenge_records, GRef, SCAVENGE_PERIOD};
 pub use park::{
-    current, current_id, current_raw, in_goroutine, park, ready, ready_fifo, ready_raw,
-    shutting_down, yield_now,
+    current, current_id, current_raw, in_goroutine, park, ready, ready_fifo, shutting_down,
+    wake_raw, yield_now, Woken,
 };
 pub use sched::{current_poller, Poll, Sched, TimerAction};
 pub use task::{EntryRef, INLINE_BYTES};

@@ -164,10 +164,14 @@ pub fn ready_fifo(g: &GRef) {
     ready_onto(g, false);
 }
 
-/// [`ready`] through the record's address, for a waker that holds no counted reference:
-/// a channel's wait context keeps only [`current_raw`]'s pointer, so that a blocked
-/// operation touches the record's count neither when it starts waiting nor when it is
-/// woken.
+/// [`ready`] through the record's address, in two steps, for a waker that holds no counted
+/// reference: a channel's wait context keeps only [`current_raw`]'s pointer, so that a
+/// blocked operation touches the record's count neither when it starts waiting nor when it
+/// is woken. This takes the state step; if it wins `PARKED → RUNNABLE`, the [`Woken`] it
+/// returns holds the parked G's own reference (rule 5 of [`crate::state`]) and puts it in a
+/// run queue with [`Woken::enqueue`], which the waker may call after it has let the
+/// goroutine go on (so that the goroutine does not wait for an enqueue, which may wake an
+/// idle M with a system call).
 ///
 /// # Safety
 ///
@@ -176,11 +180,29 @@ pub fn ready_fifo(g: &GRef) {
 /// until its claimer says it is done with the record), or a counted reference held
 /// elsewhere keeps the record.
 #[inline]
-pub unsafe fn ready_raw(g: *const G) {
+pub unsafe fn wake_raw(g: *const G) -> Option<Woken> {
     // SAFETY: the caller keeps the record alive for the whole call; the reference is only
     // borrowed here, never dropped.
     let g = std::mem::ManuallyDrop::new(unsafe { GRef::from_raw(g) });
-    ready_onto(&g, true);
+    // SAFETY: rule 5: the parked state's counted reference, which winning made ours.
+    ready_how(&g).then(|| Woken(unsafe { GRef::from_raw(GRef::as_ptr(&g)) }))
+}
+
+/// A won wake-up of [`wake_raw`]: the goroutine is runnable, and this holds the reference
+/// that goes into the run queue.
+#[must_use = "a woken goroutine runs only once it is enqueued"]
+pub struct Woken(GRef);
+
+impl Woken {
+    /// Puts the goroutine in its scheduler's run queue, to run next (as [`ready`] does).
+    #[inline]
+    pub fn enqueue(self) {
+        let g = self.0;
+        let sched: *const dyn crate::Sched = &*g.sched;
+        // SAFETY: `g` keeps the scheduler alive up to the call, and `Sched` is an unsafe
+        // trait whose `enqueue` must keep itself alive once it has queued `g`.
+        unsafe { (*sched).enqueue(g, true) };
+    }
 }
 
 /// Both readies: `next` puts the G in `runnext` rather than at the back of the queue. The

@@ -25,9 +25,8 @@ pub enum TimerAction {
 /// # Safety
 /// `enqueue` must stay sound when `g` holds the last reference to `self` (through the G's
 /// own `Arc<dyn Sched>`): once `g` is in a queue that another thread may run, drop and free,
-/// `self` must be kept alive by something else for as long as `enqueue` still uses it. (The
-/// readies in this crate keep the record, and so `self`, alive through the call; the
-/// contract keeps that from being the only thing that does.)
+/// `self` must be kept alive by something else for as long as `enqueue` still uses it:
+/// [`crate::Woken::enqueue`] calls it with the only reference its caller may hold moved in.
 pub unsafe trait Sched: Send + Sync + 'static {
     /// Put a G that has just become runnable on a run queue. Called exactly once per
     /// `PARKED → RUNNABLE` transition, by whoever won it.

@@ -93,3 +93,64 @@ fn parked_channel_ops_unwind_at_shutdown_and_run_destructors() {
     assert!(full_rx.try_recv().is_err());
     drop((idle_tx, zero_rx, quiet_tx));
 }
+
+#[test]
+fn an_unwound_waiter_leaves_no_entry_behind() {
+    // A goroutine unwound at shutdown while it waits in `recv` must take its entry out of
+    // the channel's wait queue before its context goes: the entry does not count the
+    // context. Left behind, it would name freed memory, which the next context this thread
+    // allocates (shutdown unwinds the goroutines here) is likely to reuse; a sender would
+    // then "hand over" to that unrelated wait.
+    let (tx, rx) = bounded::<u32>(0);
+    let rx_kept = rx.clone();
+    let (go, done) = (
+        Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
+    // Started first, so that nothing is allocated on this thread between the unwinding and
+    // the wait below; it offers only once the waiters are gone.
+    let sender = {
+        let (go, done) = (go.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !go.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+            let mut taken = 0;
+            while !done.load(Ordering::Acquire) {
+                if tx.try_send(7).is_ok() {
+                    taken += 1;
+                }
+                std::thread::yield_now();
+            }
+            taken
+        })
+    };
+    let (_other_tx, other_rx) = bounded::<u32>(0);
+    let rt = gpm::Runtime::builder().procs(1).build().unwrap();
+    const WAITERS: usize = 8;
+    for _ in 0..WAITERS {
+        let rx = rx.clone();
+        rt.spawn(move || {
+            let _ = rx.recv();
+            unreachable!("woken although nothing was sent");
+        });
+    }
+    drop(rx);
+    // A goroutine enters the registry at its first park, after it listed its entry.
+    while rt.live_goroutines() < WAITERS {
+        std::thread::yield_now();
+    }
+    drop(rt);
+    go.store(true, Ordering::Release);
+    // Nobody receives on the first channel any more, so every offer there must fail, and
+    // nobody sends on this one.
+    let got = other_rx.recv_timeout(Duration::from_millis(50));
+    done.store(true, Ordering::Release);
+    assert_eq!(
+        sender.join().unwrap(),
+        0,
+        "an offer was taken by a stale entry"
+    );
+    assert!(got.is_err(), "a wait on another channel got {got:?}");
+    drop(rx_kept);
+}
