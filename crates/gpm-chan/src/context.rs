@@ -97,8 +97,8 @@ pub(crate) enum Selected {
     Disconnected,
     /// Operation `i` (a select arm's index) completed or must be retried.
     Operation(usize),
-    /// The waiting goroutine is being unwound by its runtime's shutdown while a peer
-    /// still finishes its claim: the owner does not wait for it.
+    /// The waiting goroutine is being unwound by its runtime's shutdown while a `select!`
+    /// send arm holds a claim on it (`HELD`): the owner does not wait for it.
     Interrupted,
 }
 
@@ -140,10 +140,10 @@ pub struct Inner {
     /// the pool).
     owner: std::cell::UnsafeCell<Option<Owner>>,
     payload: UnsafeCell<Payload>,
-    /// A counted reference to a goroutine owner that left before its claimer finished
-    /// (unwound at shutdown): it keeps the record alive for the claimer's ready. Written
-    /// only by the owner, read by nobody but the context's drop and the pool, both of which
-    /// see the context unshared.
+    /// A counted reference to a goroutine owner that left a held claim (unwound at
+    /// shutdown): it keeps the record alive for the claimer's wake-up. Written only by the
+    /// owner, read by nobody but the context's drop and the pool, both of which see the
+    /// context unshared.
     keep: std::cell::UnsafeCell<Option<owner::Counted>>,
     /// Under loom: cleared when the owner lets the context go (see [`Listed`]), unless it
     /// left a held claim, whose claimer counts the context (`left_held`, the owner's own).
@@ -270,7 +270,7 @@ impl Context {
     }
 
     /// How the wait ended, once the claimer is done with the owner (`READYING` is waited
-    /// out: a ready in progress).
+    /// out: a wake-up in progress).
     #[inline]
     pub(crate) fn outcome(&self) -> Option<Selected> {
         let mut s = self.0.state.load(Ordering::Acquire);
@@ -350,7 +350,7 @@ impl Context {
     fn wait_goroutine(&self, deadline: Option<Instant>) -> Selected {
         // If the goroutine is unwound while parked here (its runtime shut down), withdraw
         // the operation, so that no peer hands a message to, or spends a wakeup on, a
-        // goroutine that is gone; peers drop its entries when they pass them.
+        // goroutine that is gone (`wait_listed`'s guard then takes its entries out).
         struct Withdraw<'a>(&'a Context);
         impl Drop for Withdraw<'_> {
             fn drop(&mut self) {
@@ -373,8 +373,9 @@ impl Context {
                 return s;
             }
             if gpm_g::shutting_down() {
-                // Unwinding at shutdown: parking returns at once, and whoever holds a claim
-                // may be a goroutine that is unwound only after us. Do not wait.
+                // Unwinding at shutdown: parking returns at once, and a held claim may
+                // belong to a goroutine that is unwound only after us. Do not wait for the
+                // operation, only for a claim that finishes in a moment.
                 if self.abort() {
                     return Selected::Aborted;
                 }
