@@ -395,16 +395,25 @@ impl Context {
             gpm_g::park(|g| {
                 if let (Some(d), false) = (deadline, *timer) {
                     *timer = true;
-                    let cx = self.clone();
-                    let fire = move || {
-                        cx.notify(TIMED_OUT);
-                    };
-                    g.sched().add_timer(d, TimerAction::Call(Box::new(fire)));
+                    self.arm_timer(g, d);
                 }
                 // Stay parked only if nobody finished the operation meanwhile.
                 self.unfinished()
             });
         }
+    }
+
+    /// A runtime timer that aborts the wait at `deadline`. Out of line, so that the park
+    /// hook that calls it stays small enough to be inlined where the scheduler runs it.
+    #[cold]
+    #[inline(never)]
+    fn arm_timer(&self, g: &gpm_g::GRef, deadline: Instant) {
+        let cx = self.clone();
+        let fire = move || {
+            cx.notify(TIMED_OUT);
+        };
+        g.sched()
+            .add_timer(deadline, TimerAction::Call(Box::new(fire)));
     }
 
     fn wait_thread(&self, deadline: Option<Instant>) -> Selected {
