@@ -76,15 +76,17 @@ use crate::sync::{Arc, AtomicUsize, Ordering, Thread, UnsafeCell};
 
 const WAITING: usize = 0;
 const CLAIMED: usize = 1;
-const ABORTED: usize = 2;
-const DISCONNECTED: usize = 3;
-/// `OPER_BASE + i`: completed by operation `i` (the index of a select arm, 0 otherwise).
-const OPER_BASE: usize = 4;
 /// Claimed by a `select!` send arm, whose claim stays open while the arm's message is
 /// evaluated: it holds a counted handle on the context for that time (see [`Listed::hold`]).
-const HELD: usize = 1 << (usize::BITS - 2);
-/// Set with a final state while the claimer still wakes the owner (the top bit; this and
-/// `HELD` lie far above any select's arm count).
+const HELD: usize = 2;
+const ABORTED: usize = 3;
+/// The first final state: the ones below are not (one comparison tells them apart).
+const FINAL: usize = ABORTED;
+const DISCONNECTED: usize = 4;
+/// `OPER_BASE + i`: completed by operation `i` (the index of a select arm, 0 otherwise).
+const OPER_BASE: usize = 5;
+/// Set with a final state while the claimer still wakes the owner (the top bit, far above
+/// any select's arm count).
 const READYING: usize = 1 << (usize::BITS - 1);
 
 /// How a wait ended.
@@ -263,10 +265,7 @@ impl Context {
     /// True until the operation has a final state (with or without `READYING`).
     #[inline]
     fn unfinished(&self) -> bool {
-        matches!(
-            self.0.state.load(Ordering::Acquire),
-            WAITING | CLAIMED | HELD
-        )
+        self.0.state.load(Ordering::Acquire) < FINAL
     }
 
     /// How the wait ended, once the claimer is done with the owner (`READYING` is waited
@@ -562,7 +561,7 @@ impl Inner {
 #[inline]
 fn decode(s: usize) -> Option<Selected> {
     match s {
-        WAITING | CLAIMED | HELD => None,
+        s if s < FINAL => None,
         ABORTED => Some(Selected::Aborted),
         DISCONNECTED => Some(Selected::Disconnected),
         s => Some(Selected::Operation(s - OPER_BASE)),
