@@ -135,7 +135,8 @@ impl<T> Zero<T> {
             drop(inner);
             let sel = cx.wait_listed(deadline, |cx| self.unregister_send(cx, 0));
             match sel {
-                // A receiver took the message (or, interrupted, is taking it right now).
+                // A receiver took the message. (`Interrupted` means a held claim, which only
+                // a receiver's wait can have: a `select!` send arm holds one.)
                 Selected::Operation(_) | Selected::Interrupted => Ok(()),
                 Selected::Aborted | Selected::Disconnected => {
                     if sel == Selected::Aborted {

@@ -57,8 +57,8 @@ pub fn current() -> Option<GRef> {
 }
 
 /// The address of the goroutine running on this thread (null outside one), for a waker
-/// that will call [`ready_raw`] on it: unlike [`current`] it adds no reference, so the
-/// record may be freed once the goroutine exits (see `ready_raw`'s contract).
+/// that will call [`wake_raw`] on it: unlike [`current`] it adds no reference, so the
+/// record may be freed once the goroutine exits (see `wake_raw`'s contract).
 #[inline]
 pub fn current_raw() -> *const G {
     current_ptr()
