@@ -125,7 +125,7 @@ enum Owner {
 
 /// What a claimer still has to do once it has let the owner go: enqueue a goroutine whose
 /// wake-up it won, or unpark a thread.
-enum Woken {
+enum Wakeup {
     G(Option<owner::Woken>),
     Thread(Thread),
 }
@@ -480,9 +480,9 @@ impl Inner {
             // leave `wait` while it sees `READYING` (and so cannot exit and free the record),
             // unless it is unwound at shutdown after a held claim, when it leaves a counted
             // reference in `keep`, which lives as long as the context.
-            Some(Owner::G(g)) => Woken::G(unsafe { owner::wake(*g) }),
+            Some(Owner::G(g)) => Wakeup::G(unsafe { owner::wake(*g) }),
             // A handle of our own: the owner's goes with the context.
-            Some(Owner::Thread(t)) => Woken::Thread(t.clone()),
+            Some(Owner::Thread(t)) => Wakeup::Thread(t.clone()),
             None => unreachable!("gpm: a context claimed while it serves no wait"),
         };
         #[cfg(loom)]
@@ -492,9 +492,9 @@ impl Inner {
         // wake an idle M, a system call.
         self.state.store(state, Ordering::Release);
         match woken {
-            Woken::G(Some(g)) => g.enqueue(),
-            Woken::G(None) => {}
-            Woken::Thread(t) => t.unpark(),
+            Wakeup::G(Some(g)) => g.enqueue(),
+            Wakeup::G(None) => {}
+            Wakeup::Thread(t) => t.unpark(),
         }
     }
 
