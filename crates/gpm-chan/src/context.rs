@@ -210,8 +210,11 @@ impl Listed {
     #[inline]
     pub(crate) fn new(cx: &Context) -> Listed {
         Listed {
+            // From `Arc::as_ptr`, not from a reference to the `Inner`, so that `hold` may take
+            // the pointer back to the `Arc`'s counts in front of it.
             #[cfg(not(loom))]
-            inner: std::ptr::NonNull::from(&*cx.0),
+            // SAFETY: an `Arc`'s pointer is never null.
+            inner: unsafe { std::ptr::NonNull::new_unchecked(Arc::as_ptr(&cx.0).cast_mut()) },
             #[cfg(loom)]
             cx: cx.clone(),
         }
