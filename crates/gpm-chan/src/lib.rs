@@ -22,7 +22,7 @@
 //!
 //! # How it works
 //!
-//! Every wait goes through a context (`context.rs`: one per blocked operation, shared
+//! Every wait goes through a context (`context/mod.rs`: one per blocked operation, shared
 //! by all arms of a select) with one atomic state word; a peer *claims* it with a
 //! compare-exchange, so each wait is completed exactly once, and it hands the message over
 //! through the context itself. Go's direct handoff follows: a sender that finds a receiver

@@ -3,7 +3,7 @@
 //!
 //! A context names its goroutine owner by the record's bare address ([`current`]) and its
 //! claimer wakes it through that address ([`wake`]), so that neither touches the record's
-//! reference count; the protocol in `context.rs` keeps the record alive until `wake`
+//! reference count; the protocol in `context/mod.rs` keeps the record alive until `wake`
 //! returns (the enqueue after it holds a counted reference of its own, the parked G's).
 //! Under loom there are no goroutines: [`model`] stands in a record whose uses loom checks
 //! against its end (see `tests/loom_context.rs`), behind the same names.

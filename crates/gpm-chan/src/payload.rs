@@ -9,7 +9,7 @@
 //! One context serves every arm of a `select!`, whose channels carry different types, so
 //! the cell is type-erased: small values are stored inline, larger or over-aligned ones in
 //! a box, and the cell remembers how to drop what it holds. Who may touch the cell at any
-//! moment is decided by the context's state word (see `context.rs`); the cell itself does
+//! moment is decided by the context's state word (see `context/mod.rs`); the cell itself does
 //! no synchronisation.
 
 use std::mem::{self, MaybeUninit};

@@ -3,7 +3,7 @@
 //! An [`Entry`] names a waiting operation: its [`Context`], the operation's index within
 //! that context (a select arm, 0 for a plain `send`/`recv`), and whether it can take part
 //! in a handover of a message through the context's payload. A peer that finds an entry
-//! *claims* its context (see `context.rs`) and removes the entry; entries whose context
+//! *claims* its context (see `context/mod.rs`) and removes the entry; entries whose context
 //! was claimed elsewhere (a select woken through another channel) are skipped and left for
 //! their owner to remove.
 //!

@@ -1,6 +1,6 @@
 //! loom models of a wait context's goroutine owner: it is named by its record's bare
 //! address, so the context protocol itself must keep the record alive until the claimer's
-//! ready has returned (`context.rs`, "A goroutine owner is named by ...").
+//! ready has returned (`src/context/mod.rs`, "Lifetimes without counts").
 //!
 //! The owner is a model goroutine (`gpm_chan::loom_context::Record`): its record ends when
 //! its last reference goes, with a write that loom checks against every ready's read. The

@@ -6,13 +6,13 @@
 //! somebody *selects* it. One atomic state word decides who that is:
 //!
 //! ```text
-//!             try_claim (a peer, the disconnecting side, a timer)
-//!  WAITING ───────────────────────────────────────────────▶ CLAIMED ──finish(s)──▶ s|READYING ──▶ s
-//!     │                                          (payload written) │  hold          (waking)
-//!     │                                                            ▼
-//!     │                                                  HELD (a select! send arm) ──finish(s)──▶ …
-//!     └── abort (the owner itself: deadline passed, or a channel was ready) ─▶ ABORTED
-//!                                                     s = OPERATION(i) | DISCONNECTED | ABORTED
+//!            try_claim (a peer, the disconnecting side, a timer)
+//!  WAITING ─────────────────────────────────────▶ CLAIMED ──finish(s)──▶ s|READYING ──▶ s
+//!     │                               (payload written) │ hold            (waking)
+//!     │                                                 ▼
+//!     │                                      HELD (a select! send arm) ──finish(s)──▶ …
+//!     └── abort (the owner: deadline passed, or a channel was ready) ──▶ ABORTED
+//!                                          s = OPERATION(i) | DISCONNECTED | ABORTED
 //! ```
 //!
 //! - Only one party wins `WAITING → CLAIMED` (a compare-exchange), so an operation is
@@ -73,6 +73,12 @@ use gpm_g::TimerAction;
 use crate::owner;
 use crate::payload::Payload;
 use crate::sync::{Arc, AtomicUsize, Ordering, Thread, UnsafeCell};
+
+mod listed;
+mod pool;
+
+pub(crate) use listed::Listed;
+pub(crate) use pool::{acquire, release};
 
 const WAITING: usize = 0;
 const CLAIMED: usize = 1;
@@ -181,78 +187,6 @@ impl std::fmt::Debug for Context {
         f.debug_struct("Context")
             .field("state", &self.0.state.load(Ordering::Relaxed))
             .finish()
-    }
-}
-
-/// A wait-queue entry's handle on a context. It adds no count: the owner keeps its context
-/// until every entry naming it has left its queue and every claim on it is finished (see the
-/// module docs), so the handle is valid while its entry is listed, and for the claimer that
-/// took the entry out until its `finish` returns.
-///
-/// Under loom the handle holds a count anyway, so that the model's memory stays valid, and
-/// every use checks a loom cell that the owner writes when it lets the context go: a use
-/// that the protocol does not order before that is a reported race.
-pub(crate) struct Listed {
-    #[cfg(not(loom))]
-    inner: std::ptr::NonNull<Inner>,
-    #[cfg(loom)]
-    cx: Context,
-}
-
-// SAFETY: a `Listed` gives shared access to an `Inner`, which is `Send + Sync`, as a
-// `Context` does.
-unsafe impl Send for Listed {}
-// SAFETY: as above.
-unsafe impl Sync for Listed {}
-
-impl Listed {
-    /// A handle on `cx`, for a wait-queue entry.
-    #[inline]
-    pub(crate) fn new(cx: &Context) -> Listed {
-        Listed {
-            // From `Arc::as_ptr`, not from a reference to the `Inner`, so that `hold` may take
-            // the pointer back to the `Arc`'s counts in front of it.
-            #[cfg(not(loom))]
-            // SAFETY: an `Arc`'s pointer is never null.
-            inner: unsafe { std::ptr::NonNull::new_unchecked(Arc::as_ptr(&cx.0).cast_mut()) },
-            #[cfg(loom)]
-            cx: cx.clone(),
-        }
-    }
-
-    /// For a claim that stays open while code that may block runs (a `select!` send arm
-    /// evaluating its message): marks the claim held, so that an owner unwound at shutdown
-    /// does not wait for it, and returns a counted handle that keeps the context alive until
-    /// the claimer has finished and dropped it.
-    pub(crate) fn hold(&self) -> Context {
-        debug_assert_eq!(self.state.load(Ordering::Relaxed), CLAIMED);
-        #[cfg(not(loom))]
-        // SAFETY: the context is alive (we hold its claim, see above), and the pointer is
-        // the one its `Arc` hands out; the count added here is the new handle's.
-        let cx = unsafe {
-            Arc::increment_strong_count(self.inner.as_ptr());
-            Context(Arc::from_raw(self.inner.as_ptr()))
-        };
-        #[cfg(loom)]
-        let cx = self.cx.clone();
-        // Only the claimer writes a claimed state; the owner reads it (`leave_unwound`).
-        self.state.store(HELD, Ordering::Release);
-        cx
-    }
-}
-
-impl std::ops::Deref for Listed {
-    type Target = Inner;
-    #[inline]
-    fn deref(&self) -> &Inner {
-        #[cfg(not(loom))]
-        // SAFETY: valid while listed or claimed (see the type's docs).
-        return unsafe { self.inner.as_ref() };
-        #[cfg(loom)]
-        {
-            self.cx.check_live();
-            &self.cx
-        }
     }
 }
 
@@ -583,77 +517,5 @@ impl Inner {
             #[cfg(loom)]
             left_held: loom::cell::UnsafeCell::new(false),
         }
-    }
-}
-
-#[cfg(not(loom))]
-thread_local! {
-    static POOL: std::cell::RefCell<Vec<Arc<Inner>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Unshared contexts a thread keeps for reuse.
-#[cfg(not(loom))]
-const POOL_MAX: usize = 16;
-
-/// A context for the calling goroutine or thread, from the pool if it has one. Not
-/// inlined, and never holding the pool borrow across a park: a goroutine may resume on
-/// another thread (see `gpm_g::park`).
-#[inline(never)]
-pub(crate) fn acquire() -> Context {
-    let g = owner::current();
-    let owner = if g.is_null() {
-        Owner::Thread(Thread::current())
-    } else {
-        Owner::G(g)
-    };
-    #[cfg(not(loom))]
-    if let Some(inner) = POOL.try_with(|p| p.borrow_mut().pop()).ok().flatten() {
-        // SAFETY: a pooled context is unshared (`release` checked it) and only this thread
-        // can reach it, so nothing reads `owner` while we write it.
-        unsafe { *inner.owner.get() = Some(owner) };
-        inner.state.store(WAITING, Ordering::Relaxed);
-        return Context(inner);
-    }
-    Context(Arc::new(Inner::new(owner)))
-}
-
-/// Returns a context to the calling thread's pool if nobody else holds it (a timer that has
-/// not fired, or a held claim not yet dropped: then it is freed by whoever lets go of it
-/// last). Its entries are out of every queue by now (see the module docs). Under loom
-/// contexts are not pooled.
-#[inline(never)]
-pub(crate) fn release(cx: Context) {
-    #[cfg(not(loom))]
-    {
-        let inner = cx.0;
-        // No weak references are ever made, so a strong count of one means this is the
-        // last handle and nobody can make another. The acquire fence pairs with the release
-        // decrement of whoever dropped the one before (as in `Arc`'s own drop).
-        if Arc::strong_count(&inner) != 1 || Arc::weak_count(&inner) != 0 {
-            return;
-        }
-        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-        // SAFETY: the only handle, checked above.
-        unsafe {
-            *inner.owner.get() = None;
-            *inner.keep.get() = None;
-        }
-        // SAFETY: as above.
-        inner.payload.with_mut(|p| unsafe { (*p).clear() });
-        let _ = POOL.try_with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < POOL_MAX {
-                p.push(inner);
-            }
-        });
-    }
-    #[cfg(loom)]
-    {
-        // SAFETY: the owner's own flag, and its write of `live`, which loom checks against
-        // every read through an entry.
-        if !cx.0.left_held.with(|h| unsafe { *h }) {
-            cx.0.live.with_mut(|l| unsafe { *l = false });
-        }
-        drop(cx);
     }
 }
