@@ -5,9 +5,9 @@ use super::{Context, Inner, CLAIMED, HELD};
 use crate::sync::{Arc, Ordering};
 
 /// A wait-queue entry's handle on a context. It adds no count: the owner keeps its context
-/// until every entry naming it has left its queue and every claim on it is finished (see the
-/// module docs), so the handle is valid while its entry is listed, and for the claimer that
-/// took the entry out until its `finish` returns.
+/// until every entry naming it has left its queue and every claim on it is finished (see
+/// `context`'s module docs), so the handle is valid while its entry is listed, and for the
+/// claimer that took the entry out until its `finish` returns.
 ///
 /// Under loom the handle holds a count anyway, so that the model's memory stays valid, and
 /// every use checks a loom cell that the owner writes when it lets the context go: a use
