@@ -8,6 +8,17 @@
 //! P takes from its queue instead (tokio caps its LIFO slot at 3 for the same reason).
 //! `runnext` is stealable: an idle M's last steal pass may take it, so a G readied by a
 //! goroutine that then computes for a long time is not stranded.
+//!
+//! Its holder fills and empties it on every channel handoff, a thief takes it rarely, so
+//! the two sides pay unequally (the lease's scheme, `crate::lease`). The holder touches the
+//! slot only inside a lease section, and there with a plain load and store unless it sees
+//! a thief's `thief` flag; a thief sets that flag, runs the heavy barrier, and swaps the
+//! slot only if the holder is outside every section. This is Dekker's pattern again, with
+//! the holder's `busy` flag (stored at each section entry) against the thief's flag: either
+//! the thief sees the holder inside a section and leaves the slot alone, or the holder's
+//! next look at the flag sees the thief and swaps too. A fill and a take each cost the
+//! holder two plain accesses instead of a locked swap: two of the seven locked
+//! instructions of a channel handoff (about a tenth of a ping-pong round trip).
 
 use std::cell::Cell;
 use std::ptr;
@@ -16,9 +27,9 @@ use std::sync::Arc;
 
 use gpm_g::{GRef, G};
 
-use crate::lease::Lease;
+use crate::lease::{barrier, Lease};
 use crate::queue::{Local, LocalQueue, StealQueue, Stealer};
-use crate::sync::AtomicPtr;
+use crate::sync::{AtomicBool, AtomicPtr};
 
 /// Consecutive `runnext` runs before the local queue gets a turn.
 pub const MAX_RUNNEXT_STREAK: u32 = 3;
@@ -40,6 +51,8 @@ pub struct PShared {
     id: usize,
     stealer: Stealer<GRef>,
     runnext: AtomicPtr<G>,
+    /// Set while a thief takes `runnext` (see the module docs).
+    thief: AtomicBool,
     /// Goroutines spawned and exited on this P, written only by the P's owner (plain
     /// load + store, no read-modify-write) and summed by whoever asks how many are alive.
     spawned: AtomicU64,
@@ -55,8 +68,8 @@ pub struct PShared {
 }
 
 // SAFETY: `runnext` holds a pointer from `GRef::into_raw`; the slot owns that reference and
-// every access moves it with an atomic swap (`tests/loom_runnext.rs`), so it is shared like an
-// `GRef` (Send + Sync).
+// every access moves it, with a swap or, by the holder with no thief at work, a load and a
+// store (`tests/loom_runnext.rs`), so it is shared like a `GRef` (Send + Sync).
 unsafe impl Sync for PShared {}
 // SAFETY: as for Sync.
 unsafe impl Send for PShared {}
@@ -151,9 +164,30 @@ impl PShared {
         }
         if take_runnext && !self.runnext.load(Ordering::Relaxed).is_null() {
             self.wait_for_owner();
-            return self.take_runnext();
+            return self.steal_runnext();
         }
         None
+    }
+
+    /// A thief's take of `runnext`: only while the holder is outside every lease section,
+    /// with the thief's flag set around it (see the module docs).
+    fn steal_runnext(&self) -> Option<GRef> {
+        if self.runnext.load(Ordering::Relaxed).is_null()
+            || self
+                .thief
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        barrier::heavy();
+        let g = if self.lease.holder_out() {
+            self.take_runnext()
+        } else {
+            None
+        };
+        self.thief.store(false, Ordering::Release);
+        g
     }
 
     /// Spins for up to [`RUNNEXT_GRACE`] while `runnext` stays full (Go's `runqgrab` sleeps
@@ -177,6 +211,8 @@ impl PShared {
         }
     }
 
+    /// Empties the slot with a swap, safe against anybody: a thief, or a holder outside its
+    /// sections (shutdown's drain).
     #[inline]
     fn take_runnext(&self) -> Option<GRef> {
         if self.runnext.load(Ordering::Relaxed).is_null() {
@@ -188,16 +224,38 @@ impl PShared {
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
 
-    /// Fills the slot, returning the G it displaced. Always a swap: only the holder fills the
-    /// slot, so an empty one could be filled with a plain `Release` store (one atomic
-    /// read-modify-write fewer per ready), but loom cannot check that variant: it lets a
-    /// store squeeze between the read and the write of a concurrent swap (tokio-rs/loom#254)
-    /// and reports the thief's take losing the G, a history the memory model rules out.
+    /// Puts `new` (null to empty it) in the slot and returns what it held: the holder's
+    /// access, from inside a lease section. With no thief at work no other thread can touch
+    /// the slot until the holder leaves the section or looks at the flag again (see the
+    /// module docs), so a load and a store do; the acquire load of the flag orders a
+    /// finished thief's swap before them.
     #[inline]
-    fn put_runnext(&self, g: GRef) -> Option<GRef> {
-        let new = GRef::into_raw(g) as *mut G;
-        let p = self.runnext.swap(new, Ordering::AcqRel);
-        // SAFETY: as in `take_runnext`.
+    fn replace_held(&self, new: *mut G) -> *mut G {
+        if self.thief.load(Ordering::Acquire) {
+            return self.runnext.swap(new, Ordering::AcqRel);
+        }
+        let old = self.runnext.load(Ordering::Relaxed);
+        // Release: a thief's later swap acquires the G's contents from this store.
+        self.runnext.store(new, Ordering::Release);
+        old
+    }
+
+    /// The holder's take of the slot, inside a lease section.
+    #[inline]
+    fn take_held(&self) -> Option<GRef> {
+        if self.runnext.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        let p = self.replace_held(ptr::null_mut());
+        // SAFETY: as in `take_runnext`: the reference the slot owned is now ours.
+        (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
+    }
+
+    /// The holder's fill of the slot, inside a lease section, returning the G it displaced.
+    #[inline]
+    fn put_held(&self, g: GRef) -> Option<GRef> {
+        let p = self.replace_held(GRef::into_raw(g) as *mut G);
+        // SAFETY: as in `take_held`.
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
 }
@@ -269,6 +327,7 @@ impl P {
             id,
             stealer: local.stealer(),
             runnext: AtomicPtr::new(ptr::null_mut()),
+            thief: AtomicBool::new(false),
             spawned: AtomicU64::new(0),
             exited: AtomicU64::new(0),
             steals: AtomicU64::new(0),
@@ -305,10 +364,11 @@ impl P {
     }
 
     /// Puts `g` in `runnext`; a G it displaces goes to the back of the local queue. True
-    /// if one was displaced.
+    /// if one was displaced. The caller holds the P inside a lease section (see the module
+    /// docs), as every owner's use of a P must be.
     #[inline]
     pub fn push_next(&self, g: GRef) -> bool {
-        match self.shared.put_runnext(g) {
+        match self.shared.put_held(g) {
             Some(old) => {
                 self.local.push(old);
                 true
@@ -324,12 +384,12 @@ impl P {
     }
 
     /// The next G to run from this P: `runnext` first (at most [`MAX_RUNNEXT_STREAK`] times
-    /// in a row), then the local queue.
+    /// in a row), then the local queue. Inside a lease section, as [`P::push_next`].
     #[inline]
     pub fn next(&self) -> Option<(GRef, Next)> {
         let streak = self.streak.get();
         if streak < MAX_RUNNEXT_STREAK {
-            if let Some(g) = self.shared.take_runnext() {
+            if let Some(g) = self.shared.take_held() {
                 self.streak.set(streak + 1);
                 return Some((g, Next::Inherit));
             }
@@ -338,7 +398,7 @@ impl P {
         if let Some(g) = self.local.pop() {
             return Some((g, Next::Fresh));
         }
-        self.shared.take_runnext().map(|g| (g, Next::Fresh))
+        self.shared.take_held().map(|g| (g, Next::Fresh))
     }
 
     /// Counts one schedule with a fresh time slice and returns the new count.

@@ -1,11 +1,12 @@
 //! loom model of a P's `runnext` slot (`gpm_p::p`): its holder fills and empties it while a
 //! thief on another M takes it in its last steal pass.
 //!
-//! Every fill and every take is a swap. Each model checks that every G pushed comes out
-//! exactly once (run by the holder, left queued on its P, or stolen) and that a G's contents
-//! were published before whoever took it read them (loom reports a data race on the body cell
-//! otherwise). Filling an empty slot with a plain store instead fails these models, through a
-//! known loom bug rather than a real race (see `PShared::put_runnext`).
+//! The holder holds the P's lease, and fills and empties the slot inside a lease section
+//! with a plain load and store while no thief's flag is up; the thief swaps only when the
+//! holder is outside every section. Each model checks that every G pushed comes out exactly
+//! once (run by the holder, left queued on its P, or stolen) and that a G's contents were
+//! published before whoever took it read them (loom reports a data race on the body cell
+//! otherwise). The holder's drain at the end, as at shutdown, swaps.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-p --test loom_runnext --release`
 #![cfg(loom)]
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use gpm_g::{Entry, GId, GRef, Sched, TimerAction, G};
+use gpm_p::lease::{Holder, Tenure};
 use gpm_p::{AllP, Next, PRef, PShared};
 use loom::cell::UnsafeCell;
 use loom::thread;
@@ -69,12 +71,20 @@ fn read(bodies: &[Arc<Body>], g: &GRef) -> u64 {
     b.0.with(|v| unsafe { *v })
 }
 
-/// What each model starts from: two Ps (the holder's, and the thief's on another M), the
-/// holder's shared half as the thief sees it, and two Gs with their bodies.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    gpm_g::loom_model::check(3, f);
+}
+
+/// What each model starts from: two Ps (the holder's, held inside a lease section, and the
+/// thief's on another M), the holder's shared half as the thief sees it, and two Gs with
+/// their bodies.
 struct Model {
     /// Owns the Ps: it must outlive the handles (each model keeps `m` to its end).
     _all: AllP,
     holder: PRef,
+    /// The holding M's flag and its tenure of the P.
+    m: Holder,
+    tenure: Tenure,
     thief: PRef,
     victim: Arc<PShared>,
     g1: GRef,
@@ -88,11 +98,15 @@ impl Model {
         // SAFETY: the initial, only handles.
         let (holder, thief) = unsafe { (all.handle(0), all.handle(1)) };
         let victim = holder.shared().clone();
+        let m = Holder::new();
+        let tenure = victim.lease().hold(&m);
         let (g1, b1) = g(1);
         let (g2, b2) = g(2);
         Model {
             _all: all,
             holder,
+            m,
+            tenure,
             thief,
             victim,
             g1,
@@ -106,7 +120,7 @@ impl Model {
 /// queue, unless the thief took it) while the thief steals with `take_runnext`.
 #[test]
 fn runnext_fill_and_displace_race_a_thief() {
-    loom::model(|| {
+    model(|| {
         let m = Model::new();
         let (thief, victim, bs) = (m.thief, m.victim, m.bodies.clone());
         let t = thread::spawn(move || {
@@ -138,7 +152,7 @@ fn runnext_fill_and_displace_race_a_thief() {
 /// of them gets the G, and a second fill after that finds the slot as the race left it.
 #[test]
 fn runnext_take_races_a_thief() {
-    loom::model(|| {
+    model(|| {
         let m = Model::new();
         let (thief, victim, bs) = (m.thief, m.victim, m.bodies.clone());
         let t = thread::spawn(move || {
@@ -173,5 +187,40 @@ fn runnext_take_races_a_thief() {
             [1, 2],
             "every G comes out exactly once: ran {ran:?}, ran+drained {drained:?}, stolen {stolen:?}"
         );
+    });
+}
+
+/// The holder fills `runnext`, then runs a goroutine (outside its section, where the thief
+/// may take the slot), comes back into its section, runs what `runnext` holds and fills it
+/// again. The thief's swap and the holder's plain accesses never overlap, or loom reports
+/// the G lost or taken twice.
+#[test]
+fn runnext_taken_while_the_holder_runs_a_goroutine() {
+    model(|| {
+        let m = Model::new();
+        let (thief, victim, bs) = (m.thief, m.victim, m.bodies.clone());
+        let t = thread::spawn(move || {
+            victim
+                .steal_into(&thief, true)
+                .map(|g| read(&bs, &g))
+                .into_iter()
+                .collect::<Vec<u64>>()
+        });
+
+        fill(&m.bodies[0], 1);
+        m.holder.push_next(m.g1);
+        let lease = m.holder.shared().lease();
+        lease.leave(&m.m); // a goroutine runs
+        assert!(lease.enter(&m.m, m.tenure), "nobody revokes the P here");
+        let mut seen: Vec<u64> = Vec::new();
+        if let Some((g, _)) = m.holder.next() {
+            seen.push(read(&m.bodies, &g));
+        }
+        fill(&m.bodies[1], 2);
+        m.holder.push_next(m.g2);
+        seen.extend(m.holder.drain().iter().map(|g| read(&m.bodies, g)));
+        seen.extend(t.join().unwrap());
+        seen.sort_unstable();
+        assert_eq!(seen, [1, 2], "every G comes out exactly once");
     });
 }
