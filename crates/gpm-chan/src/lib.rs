@@ -125,6 +125,39 @@ pub mod loom_context {
     /// A wait-queue entry's uncounted handle on a context.
     pub struct Listed(crate::context::Listed);
 
+    /// A wait queue of one entry under a lock, as a rendezvous channel's, for a context
+    /// claimed under that lock (`Context::claim_under_lock`).
+    pub struct Queue(crate::sync::Mutex<Option<crate::context::Listed>>);
+
+    impl Default for Queue {
+        fn default() -> Self {
+            Queue(crate::sync::Mutex::new(None))
+        }
+    }
+
+    impl Queue {
+        /// The owner lists its fresh context here, to be claimed under the lock.
+        pub fn list(&self, cx: &Cx) {
+            cx.0.claim_under_lock();
+            *self.0.lock() = Some(crate::context::Listed::new(&cx.0));
+        }
+        /// A peer claims the listed operation under the lock and completes it after
+        /// releasing the lock, readying the owner; `false` if nothing was listed.
+        pub fn claim_and_finish(&self) -> bool {
+            let claimed = self.0.lock().take().filter(|e| e.try_claim());
+            claimed.map(|e| e.finish(Selected::oper(0))).is_some()
+        }
+        /// The owner, unwound at shutdown, withdraws (taking its entry out under the lock)
+        /// and leaves, waiting out a claim; returns whether the operation had been completed.
+        pub fn unwind(&self, cx: &Cx) -> bool {
+            let mut unlist = |_: &Context| drop(self.0.lock().take());
+            if cx.0.withdraw(&mut unlist) {
+                return false;
+            }
+            cx.0.leave_unwound() == Some(Selected::Operation(0))
+        }
+    }
+
     /// A claim held open while code that may block runs (a `select!` send arm).
     pub struct Held(crate::context::Listed, crate::context::Context);
 

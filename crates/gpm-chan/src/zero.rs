@@ -16,7 +16,9 @@
 //!   message, so two selects that meet on one channel cannot keep waking each other
 //!   forever: the sending one completes with the receiving one.
 //! - Claims are taken under the mutex, and the claimer finishes (copies the message, stores
-//!   the final state, readies the owner) after releasing it.
+//!   the final state, readies the owner) after releasing it. So a plain `send` or `recv`
+//!   without a deadline, listed here alone, has its context claimed under the lock, with
+//!   no compare-exchange (`Context::claim_under_lock`).
 
 use std::marker::PhantomData;
 use std::time::Instant;
@@ -131,6 +133,9 @@ impl<T> Zero<T> {
         Context::with(|cx| {
             // SAFETY: we own `cx` and it is not listed yet.
             unsafe { cx.put(msg) };
+            if deadline.is_none() {
+                cx.claim_under_lock();
+            }
             inner.senders.register(cx, 0, true);
             drop(inner);
             let sel = cx.wait_listed(deadline, |cx| self.unregister_send(cx, 0));
@@ -169,6 +174,9 @@ impl<T> Zero<T> {
                 return Err(RecvTimeoutError::Timeout);
             }
             let got = Context::with(|cx| {
+                if deadline.is_none() {
+                    cx.claim_under_lock();
+                }
                 inner.receivers.register(cx, 0, true);
                 let nudge = inner.senders.claim(Some(cx), |e| !e.handover);
                 drop(inner);

@@ -12,7 +12,7 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p gpm-chan --test loom_context --release`
 #![cfg(loom)]
 
-use gpm_chan::loom_context::{Cx, Record};
+use gpm_chan::loom_context::{Cx, Queue, Record};
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -147,5 +147,32 @@ fn an_owner_unwound_at_shutdown_leaves_a_held_claim_and_keeps_its_record() {
         );
         assert_eq!(rec.readies(), usize::from(claimed));
         assert!(!rec.alive(), "the record ends once the claimer lets go");
+    });
+}
+
+#[test]
+fn an_owner_unwound_at_shutdown_takes_its_entry_out_before_a_claim_under_lock() {
+    // A context claimed under its queue's lock is claimed with no compare-exchange, so an
+    // owner unwound at shutdown cannot abort it: it takes its entry out under the lock
+    // first. Exactly one of them wins: the peer completes it (and the owner reports that,
+    // having waited out the claim, and its record is still there for the ready), or the
+    // peer finds the queue empty.
+    model(|| {
+        let rec = Arc::new(Record::new());
+        rec.enter();
+        let cx = Cx::acquire();
+        let queue = Arc::new(Queue::default());
+        queue.list(&cx);
+        let peer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.claim_and_finish())
+        };
+        let completed = queue.unwind(&cx);
+        cx.release();
+        rec.exit();
+        let claimed = peer.join().unwrap();
+        assert_eq!(completed, claimed, "the owner's result names the winner");
+        assert_eq!(rec.readies(), usize::from(claimed));
+        assert!(!rec.alive(), "the record ends with its goroutine");
     });
 }

@@ -13,10 +13,20 @@
 //!     │                                      HELD (a select! send arm) ──finish(s)──▶ …
 //!     └── abort (the owner: deadline passed, or a channel was ready) ──▶ ABORTED
 //!                                          s = OPERATION(i) | DISCONNECTED | ABORTED
+//!
+//!  WAITING_LOCKED ──try_claim, under the queue's lock──▶ CLAIMED …   (no abort)
 //! ```
 //!
 //! - Only one party wins `WAITING → CLAIMED` (a compare-exchange), so an operation is
 //!   completed at most once: a waiter registered on five channels is woken by one of them.
+//! - **Claims under a lock.** A plain rendezvous `send` or `recv` without a deadline lists
+//!   its context in one wait queue, and every claim of it takes that queue's lock (a peer,
+//!   a `select!` send arm, the disconnecting side; no timer). Such a context waits in
+//!   `WAITING_LOCKED` ([`Context::claim_under_lock`]), and its claim is a plain load and
+//!   store under the lock:
+//!   the owner never aborts it while it is listed, and at an unwind it first takes its
+//!   entry out under the same lock ([`Context::wait_listed`]), after which nobody can claim
+//!   it. That is one locked instruction fewer in every rendezvous handoff.
 //! - The winner may then touch the context's [`Payload`]: put the message it hands over (a
 //!   sender completing a parked receiver) or take the one left there (a receiver
 //!   completing a parked rendezvous sender). Then it stores the final state with `Release`
@@ -81,16 +91,19 @@ pub(crate) use listed::Listed;
 pub(crate) use pool::{acquire, release};
 
 const WAITING: usize = 0;
-const CLAIMED: usize = 1;
+/// Waiting, claimed only under the lock of the one queue that lists it (see
+/// [`Context::claim_under_lock`]).
+const WAITING_LOCKED: usize = 1;
+const CLAIMED: usize = 2;
 /// Claimed by a `select!` send arm, whose claim stays open while the arm's message is
 /// evaluated: it holds a counted handle on the context for that time (see [`Listed::hold`]).
-const HELD: usize = 2;
-const ABORTED: usize = 3;
+const HELD: usize = 3;
+const ABORTED: usize = 4;
 /// The first final state: the ones below are not (one comparison tells them apart).
 const FINAL: usize = ABORTED;
-const DISCONNECTED: usize = 4;
+const DISCONNECTED: usize = 5;
 /// `OPER_BASE + i`: completed by operation `i` (the index of a select arm, 0 otherwise).
-const OPER_BASE: usize = 5;
+const OPER_BASE: usize = 6;
 /// Set with a final state while the claimer still wakes the owner (the top bit, far above
 /// any select's arm count).
 const READYING: usize = 1 << (usize::BITS - 1);
@@ -245,64 +258,79 @@ impl Context {
         }
     }
 
+    /// Marks a fresh context, before it is listed, as one whose every claim takes the lock
+    /// of the one wait queue it is listed in (see the module docs): the caller waits with
+    /// no deadline, lists it nowhere else, and waits with [`Context::wait_listed`], whose
+    /// `unlist` takes that lock.
+    #[inline]
+    pub(crate) fn claim_under_lock(&self) {
+        debug_assert_eq!(self.0.state.load(Ordering::Relaxed), WAITING);
+        // Unlisted, so nobody else reads the state yet; the queue's lock publishes it.
+        self.0.state.store(WAITING_LOCKED, Ordering::Relaxed);
+    }
+
     /// The owner sleeps until the operation is finished, or until `deadline`, when it
     /// aborts (unless it was claimed meanwhile: then it waits for the claimer to finish).
+    #[inline(always)]
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Selected {
+        self.wait_listed(deadline, |_| {})
+    }
+
+    /// [`Context::wait`] for an owner listed in wait queues, whose entries `unlist` takes
+    /// out. If the wait unwinds (its goroutine unwound at shutdown), the owner withdraws the
+    /// operation, so that no peer hands a message to, or spends a wakeup on, a goroutine that
+    /// is gone, and takes its entries out, since the context may go with the unwind and no
+    /// entry may outlive it.
     ///
     /// Always inlined, with the goroutine path below it and `gpm_g::park`, so that a blocked
     /// channel operation switches out from the frame of the `send`/`recv`/`select!` that
     /// called it (see `gpm_g::park` for what a call level costs there). The thread-local
     /// pool is touched only by `acquire` and `release`, which are never inlined.
     #[inline(always)]
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Selected {
-        if let Some(Owner::G(_)) = self.owner() {
-            self.wait_goroutine(deadline)
-        } else {
-            self.wait_thread(deadline)
-        }
-    }
-
-    /// [`Context::wait`] for an owner listed in wait queues: if the wait unwinds (its
-    /// goroutine unwound at shutdown), `unlist` takes the owner's entries out of them
-    /// first, since the context may go with the unwind and no entry may outlive it.
-    #[inline(always)]
     pub(crate) fn wait_listed(
         &self,
         deadline: Option<Instant>,
         unlist: impl FnMut(&Context),
     ) -> Selected {
-        struct Unlist<'a, F: FnMut(&Context)>(&'a Context, F);
-        impl<F: FnMut(&Context)> Drop for Unlist<'_, F> {
+        struct Unwound<'a, F: FnMut(&Context)>(&'a Context, F);
+        impl<F: FnMut(&Context)> Drop for Unwound<'_, F> {
             fn drop(&mut self) {
+                if !self.0.withdraw(&mut self.1) {
+                    self.0.leave_unwound();
+                }
                 (self.1)(self.0);
             }
         }
-        let guard = Unlist(self, unlist);
-        let sel = self.wait(deadline);
+        let mut guard = Unwound(self, unlist);
+        let sel = if let Some(Owner::G(_)) = self.owner() {
+            self.wait_goroutine(deadline, &mut guard.1)
+        } else {
+            self.wait_thread(deadline)
+        };
         std::mem::forget(guard);
         sel
     }
 
-    #[inline(always)]
-    fn wait_goroutine(&self, deadline: Option<Instant>) -> Selected {
-        // If the goroutine is unwound while parked here (its runtime shut down), withdraw
-        // the operation, so that no peer hands a message to, or spends a wakeup on, a
-        // goroutine that is gone (`wait_listed`'s guard then takes its entries out).
-        struct Withdraw<'a>(&'a Context);
-        impl Drop for Withdraw<'_> {
-            fn drop(&mut self) {
-                if !self.0.abort() {
-                    self.0.leave_unwound();
-                }
-            }
+    /// The owner gives up its wait without a deadline's abort (it is unwound at shutdown):
+    /// true if nobody claimed the operation, which nobody can any more. A context claimed
+    /// under a lock is first taken out of its queue (`unlist`), under that lock; any other
+    /// is aborted.
+    pub(crate) fn withdraw(&self, unlist: &mut impl FnMut(&Context)) -> bool {
+        if self.0.state.load(Ordering::Relaxed) == WAITING_LOCKED {
+            // Only a claim changes this state, and only under the lock `unlist` takes.
+            unlist(self);
+            self.0.state.load(Ordering::Acquire) == WAITING_LOCKED
+        } else {
+            self.abort()
         }
-        let withdraw = Withdraw(self);
-        let sel = self.wait_goroutine_loop(deadline);
-        std::mem::forget(withdraw);
-        sel
     }
 
     #[inline(always)]
-    fn wait_goroutine_loop(&self, deadline: Option<Instant>) -> Selected {
+    fn wait_goroutine(
+        &self,
+        deadline: Option<Instant>,
+        unlist: &mut impl FnMut(&Context),
+    ) -> Selected {
         let mut timer_armed = false;
         loop {
             if let Some(s) = self.outcome() {
@@ -312,7 +340,7 @@ impl Context {
                 // Unwinding at shutdown: parking returns at once, and a held claim may
                 // belong to a goroutine that is unwound only after us. Do not wait for the
                 // operation, only for a claim that finishes in a moment.
-                if self.abort() {
+                if self.withdraw(unlist) {
                     return Selected::Aborted;
                 }
                 return self.leave_unwound().unwrap_or(Selected::Interrupted);
@@ -390,12 +418,20 @@ impl Inner {
     /// True while nobody has selected or aborted the operation.
     #[inline]
     pub(crate) fn is_waiting(&self) -> bool {
-        self.state.load(Ordering::Acquire) == WAITING
+        self.state.load(Ordering::Acquire) <= WAITING_LOCKED
     }
 
     /// A peer's `WAITING → CLAIMED`. The winner must call [`Inner::finish`] exactly once.
     #[inline]
     pub(crate) fn try_claim(&self) -> bool {
+        if self.state.load(Ordering::Relaxed) == WAITING_LOCKED {
+            // The caller holds the lock of the one queue that lists us, which every other
+            // claim takes too, and the owner changes this state neither while it is listed
+            // nor without that lock (see the module docs). The lock also orders the owner's
+            // writes (a message it offers) before ours.
+            self.state.store(CLAIMED, Ordering::Relaxed);
+            return true;
+        }
         self.state
             .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
@@ -446,9 +482,15 @@ impl Inner {
         won
     }
 
-    /// The owner's `WAITING → ABORTED`. Returns `false` if the operation was claimed.
+    /// The owner's `WAITING → ABORTED`. Returns `false` if the operation was claimed. Not
+    /// for a context claimed under a lock, whose claims are no compare-exchange.
     #[inline]
     pub(crate) fn abort(&self) -> bool {
+        debug_assert_ne!(
+            self.state.load(Ordering::Relaxed),
+            WAITING_LOCKED,
+            "gpm: a wait claimed under a lock aborted"
+        );
         self.state
             .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
