@@ -23,10 +23,9 @@
 //!   its context in one wait queue, and every claim of it takes that queue's lock (a peer,
 //!   a `select!` send arm, the disconnecting side; no timer). Such a context waits in
 //!   `WAITING_LOCKED` ([`Context::claim_under_lock`]), and its claim is a plain load and
-//!   store under the lock:
-//!   the owner never aborts it while it is listed, and at an unwind it first takes its
-//!   entry out under the same lock ([`Context::wait_listed`]), after which nobody can claim
-//!   it. That is one locked instruction fewer in every rendezvous handoff.
+//!   store under the lock: the owner never aborts it while it is listed, and at an unwind
+//!   it first takes its entry out under the same lock ([`Context::withdraw`]), after which
+//!   nobody can claim it. That is one locked instruction fewer in every rendezvous handoff.
 //! - The winner may then touch the context's [`Payload`]: put the message it hands over (a
 //!   sender completing a parked receiver) or take the one left there (a receiver
 //!   completing a parked rendezvous sender). Then it stores the final state with `Release`
