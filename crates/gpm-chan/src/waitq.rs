@@ -12,17 +12,21 @@
 //! `is_empty` flag, so that the lock-free buffered channels check for waiters with one
 //! load on their fast path.
 //!
-//! **The fence.** A waiter registers (the flag becomes `false`, a `SeqCst` store) and then
-//! re-checks the buffer; a peer changes the buffer and then reads the flag. If the waiter's
-//! re-check missed the change and the peer's read missed the registration, the waiter
-//! would sleep next to a message nobody tells it about. Both sides order their write before
-//! their read in the single `SeqCst` order, so that cannot happen (the same Dekker argument
-//! as the idle-M fence in `docs/design.md`). The waiter, about to sleep anyway, issues a
-//! full `fence(SeqCst)` after registering. The peer's write is a `SeqCst` compare-exchange
-//! on the ring (bounded) or is followed by a fence (unbounded), and its read of the flag is
-//! `SeqCst`. loom models `SeqCst` loads and stores only as acquire/release (its documented
-//! limitation; `SeqCst` fences it models fully), so under `cfg(loom)` the peer's side also
-//! gets the fence that its `SeqCst` accesses imply, and loom checks the argument.
+//! **The fence.** A waiter registers (the flag becomes `false`) and then re-checks the
+//! buffer; a peer changes the buffer and then reads the flag. If the waiter's re-check
+//! missed the change and the peer's read missed the registration, the waiter would sleep
+//! next to a message nobody tells it about. Both sides order their write before their read
+//! in the single `SeqCst` order, so that cannot happen (the same Dekker argument as the
+//! idle-M fence in `docs/design.md`). The waiter, about to sleep anyway, issues a full
+//! `fence(SeqCst)` after registering, which orders its store of the flag, a plain `Release`
+//! one, before its re-check: a `SeqCst` store there would be a second locked instruction
+//! (`xchg`) on every registration and every unregistration. The peer's write is a `SeqCst`
+//! compare-exchange on the ring (bounded) or is followed by a fence (unbounded), and its
+//! read of the flag is `SeqCst`. loom models `SeqCst` loads and stores only as
+//! acquire/release (its documented limitation; `SeqCst` fences it models fully), so under
+//! `cfg(loom)` the peer's side also gets the fence that its `SeqCst` accesses imply, and
+//! loom checks the argument. The flag is stored under the queue's lock, so its
+//! modification order is the lock's.
 
 use std::collections::VecDeque;
 
@@ -251,7 +255,8 @@ impl std::ops::DerefMut for Locked<'_> {
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        self.empty.store(self.list.is_empty(), Ordering::SeqCst);
+        // Release, not SeqCst: a registration's fence orders it (see the module docs).
+        self.empty.store(self.list.is_empty(), Ordering::Release);
     }
 }
 
