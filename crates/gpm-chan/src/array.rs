@@ -321,6 +321,10 @@ impl<T> Array<T> {
                 return Err(SendTimeoutError::Disconnected(msg));
             }
             let sel = Context::with(|cx| {
+                if deadline.is_none() {
+                    // Only `senders`' lock holders claim it (see `Context::claim_under_lock`).
+                    cx.claim_under_lock();
+                }
                 self.register_send(cx, 0);
                 let sel = cx.wait_listed(deadline, |cx| self.senders.unregister(cx, 0));
                 if sel == Selected::Aborted {

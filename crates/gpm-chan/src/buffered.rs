@@ -58,6 +58,10 @@ pub(crate) fn recv<T>(
             return Err(RecvTimeoutError::Disconnected);
         }
         let got = Context::with(|cx| {
+            if deadline.is_none() {
+                // Only `receivers`' lock holders claim it (see `Context::claim_under_lock`).
+                cx.claim_under_lock();
+            }
             register(cx);
             match cx.wait_listed(deadline, |cx| receivers.unregister(cx, 0)) {
                 Selected::Aborted => {

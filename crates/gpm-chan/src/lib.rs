@@ -151,7 +151,7 @@ pub mod loom_context {
         /// and leaves, waiting out a claim; returns whether the operation had been completed.
         pub fn unwind(&self, cx: &Cx) -> bool {
             let mut unlist = |_: &Context| drop(self.0.lock().take());
-            if cx.0.withdraw(&mut unlist) {
+            if cx.0.abort_listed(&mut unlist) {
                 return false;
             }
             cx.0.leave_unwound() == Some(Selected::Operation(0))

@@ -285,7 +285,8 @@ impl WaitQueue {
 
     /// The waiter's side of the fence pair (see the module docs): lists an operation,
     /// fences, and re-checks the channel with `ready`. If it is ready after all, aborts the
-    /// wait and returns `true`; the caller then tries again instead of sleeping.
+    /// wait (a context claimed under this queue's lock is first taken out of it) and returns
+    /// `true`; the caller then tries again instead of sleeping.
     pub(crate) fn register(
         &self,
         cx: &Context,
@@ -297,7 +298,7 @@ impl WaitQueue {
         fence(Ordering::SeqCst);
         let ready = ready();
         if ready {
-            cx.abort();
+            cx.abort_listed(&mut |cx| self.unregister(cx, oper));
         }
         ready
     }

@@ -19,13 +19,14 @@
 //!
 //! - Only one party wins `WAITING → CLAIMED` (a compare-exchange), so an operation is
 //!   completed at most once: a waiter registered on five channels is woken by one of them.
-//! - **Claims under a lock.** A plain rendezvous `send` or `recv` without a deadline lists
-//!   its context in one wait queue, and every claim of it takes that queue's lock (a peer,
-//!   a `select!` send arm, the disconnecting side; no timer). Such a context waits in
-//!   `WAITING_LOCKED` ([`Context::claim_under_lock`]), and its claim is a plain load and
-//!   store under the lock: the owner never aborts it while it is listed, and at an unwind
-//!   it first takes its entry out under the same lock ([`Context::withdraw`]), after which
-//!   nobody can claim it. That is one locked instruction fewer in every rendezvous handoff.
+//! - **Claims under a lock.** A plain `send` or `recv` without a deadline lists its context
+//!   in one wait queue, and every claim of it takes that queue's lock (a peer, a `select!`
+//!   send arm, the disconnecting side; no timer). Such a context waits in `WAITING_LOCKED`
+//!   ([`Context::claim_under_lock`]), and its claim is a plain load and store under the
+//!   lock. Its owner aborts it only after taking its entry out under the same lock
+//!   ([`Context::abort_listed`]: a registration that finds the channel ready after all, an
+//!   unwind at shutdown), when nobody can claim it any more. That is one locked instruction
+//!   fewer in every handoff to a plain waiter.
 //! - The winner may then touch the context's [`Payload`]: put the message it hands over (a
 //!   sender completing a parked receiver) or take the one left there (a receiver
 //!   completing a parked rendezvous sender). Then it stores the final state with `Release`
@@ -259,8 +260,8 @@ impl Context {
 
     /// Marks a fresh context, before it is listed, as one whose every claim takes the lock
     /// of the one wait queue it is listed in (see the module docs): the caller waits with
-    /// no deadline, lists it nowhere else, and waits with [`Context::wait_listed`], whose
-    /// `unlist` takes that lock.
+    /// no deadline, lists it nowhere else, aborts it only with [`Context::abort_listed`],
+    /// and waits with [`Context::wait_listed`], whose `unlist` takes that lock.
     #[inline]
     pub(crate) fn claim_under_lock(&self) {
         debug_assert_eq!(self.0.state.load(Ordering::Relaxed), WAITING);
@@ -294,7 +295,7 @@ impl Context {
         struct Unwound<'a, F: FnMut(&Context)>(&'a Context, F);
         impl<F: FnMut(&Context)> Drop for Unwound<'_, F> {
             fn drop(&mut self) {
-                if !self.0.withdraw(&mut self.1) {
+                if !self.0.abort_listed(&mut self.1) {
                     self.0.leave_unwound();
                 }
                 (self.1)(self.0);
@@ -310,18 +311,22 @@ impl Context {
         sel
     }
 
-    /// The owner gives up its wait without a deadline's abort (it is unwound at shutdown):
-    /// true if nobody claimed the operation, which nobody can any more. A context claimed
-    /// under a lock is first taken out of its queue (`unlist`), under that lock; any other
-    /// is aborted.
-    pub(crate) fn withdraw(&self, unlist: &mut impl FnMut(&Context)) -> bool {
-        if self.0.state.load(Ordering::Relaxed) == WAITING_LOCKED {
-            // Only a claim changes this state, and only under the lock `unlist` takes.
-            unlist(self);
-            self.0.state.load(Ordering::Acquire) == WAITING_LOCKED
-        } else {
-            self.abort()
+    /// The owner's abort of a listed wait, which may be claimed under a lock: such a context
+    /// is first taken out of its queue (`unlist`, under that lock), after which nobody can
+    /// claim it; any other is aborted with [`Inner::abort`]. True (and `ABORTED`) if nobody
+    /// claimed the operation.
+    pub(crate) fn abort_listed(&self, unlist: &mut impl FnMut(&Context)) -> bool {
+        if self.0.state.load(Ordering::Relaxed) != WAITING_LOCKED {
+            return self.abort();
         }
+        // Only a claim changes this state, and only under the lock `unlist` takes.
+        unlist(self);
+        if self.0.state.load(Ordering::Acquire) != WAITING_LOCKED {
+            return false;
+        }
+        // Unlisted and unclaimed: nobody else touches the state any more.
+        self.0.state.store(ABORTED, Ordering::Relaxed);
+        true
     }
 
     #[inline(always)]
@@ -339,7 +344,7 @@ impl Context {
                 // Unwinding at shutdown: parking returns at once, and a held claim may
                 // belong to a goroutine that is unwound only after us. Do not wait for the
                 // operation, only for a claim that finishes in a moment.
-                if self.withdraw(unlist) {
+                if self.abort_listed(unlist) {
                     return Selected::Aborted;
                 }
                 return self.leave_unwound().unwrap_or(Selected::Interrupted);
