@@ -26,9 +26,14 @@
 //! aborts its own wait if a message (or the disconnect) arrived meanwhile; a sender
 //! publishes its slot and then checks `receivers`. Both use `SeqCst` (see `waitq.rs`), so
 //! one of them sees the other. Parked senders wait in `senders` the same way for room:
-//! every receive wakes one of them. A woken sender that then completes by a handover
-//! instead of taking the room passes the wakeup on to the next (found by Go's TestChan
-//! carried over: two parked senders, one woken, the other forgotten).
+//! every receive lets one of them use the slot it freed. A plain `send` parks with its
+//! message in its context, and the receiver puts that message in the ring itself and
+//! readies the sender with nothing left to do (Go's `chanrecv` on a full buffer), so the
+//! sender does not switch in only to retry. If another sender took the slot first, or the
+//! parked one is a `select!` send arm (whose message is not evaluated yet), it is woken to
+//! try again. A woken sender that then completes by a handover instead of taking the room
+//! passes the wakeup on to the next (found by Go's TestChan carried over: two parked
+//! senders, one woken, the other forgotten).
 
 use std::time::Instant;
 
@@ -188,7 +193,7 @@ impl<T> Array<T> {
                 .compare_exchange(self.next(pos), pos, Ordering::SeqCst, Ordering::Relaxed);
         if back.is_ok() {
             // Receivers that waited on the slot now see `tail == head`: empty.
-            self.senders.notify_one();
+            self.notify_sender();
         } else {
             self.publish(r, None);
         }
@@ -226,8 +231,36 @@ impl<T> Array<T> {
         let msg = slot.msg.with_mut(|p| unsafe { (*p).take() });
         slot.stamp
             .store(head.wrapping_add(self.one_lap), Ordering::Release);
-        self.senders.notify_one();
+        self.notify_sender();
         msg
+    }
+
+    /// A slot is free (or a woken sender passed its wake-up on): lets the first parked
+    /// sender use it (see the module docs). The emptiness check is inlined into every
+    /// receive; the rest is not.
+    #[inline]
+    fn notify_sender(&self) {
+        if !self.senders.is_empty() {
+            self.notify_sender_slow();
+        }
+    }
+
+    #[inline(never)]
+    fn notify_sender_slow(&self) {
+        let claimed = self.senders.lock().claim(None, |_| true);
+        let Some(e) = claimed else {
+            return;
+        };
+        if e.handover {
+            if let Ok(r) = self.reserve() {
+                // SAFETY: we hold the claim; a sender's entry with `handover` offers the
+                // `T` it put in its context before listing itself.
+                let msg = unsafe { e.cx.take::<T>() };
+                self.publish(r, msg);
+            }
+        }
+        // Placed, or (with the message still in its context) told to try again.
+        e.finish();
     }
 
     #[inline(never)]
@@ -285,7 +318,7 @@ impl<T> Array<T> {
                 // The buffer was empty, so it has room this send did not use. This sender may
                 // have been the one woken for that room (every receive wakes one parked sender):
                 // pass the wakeup on, or another parked sender waits next to an empty buffer.
-                self.senders.notify_one();
+                self.notify_sender();
                 return Ok(());
             }
             Err(m) => m,
@@ -320,18 +353,27 @@ impl<T> Array<T> {
                 // Unwinding at shutdown: nobody will make room.
                 return Err(SendTimeoutError::Disconnected(msg));
             }
-            let sel = Context::with(|cx| {
+            let (sel, back) = Context::with(|cx| {
                 if deadline.is_none() {
                     // Only `senders`' lock holders claim it (see `Context::claim_under_lock`).
                     cx.claim_under_lock();
                 }
-                self.register_send(cx, 0);
+                // SAFETY: we own `cx` and it is not listed yet.
+                unsafe { cx.put(msg) };
+                self.senders
+                    .register(cx, 0, true, || self.room_or_disconnected());
                 let sel = cx.wait_listed(deadline, |cx| self.senders.unregister(cx, 0));
                 if sel == Selected::Aborted {
                     self.senders.unregister(cx, 0);
                 }
-                sel
+                // SAFETY: a final state, and no entry of ours listed: the payload is ours
+                // again. Empty if a receiver put the message in the ring for us.
+                (sel, unsafe { cx.take::<T>() })
             });
+            msg = match back {
+                None => return Ok(()),
+                Some(m) => m,
+            };
             if sel == Selected::Interrupted {
                 return Err(SendTimeoutError::Disconnected(msg));
             }
@@ -355,11 +397,15 @@ impl<T> Array<T> {
         })
     }
 
-    /// Lists a sending operation waiting for room; like [`Array::register_recv`].
+    /// Lists a `select!` send arm waiting for room; like [`Array::register_recv`].
     pub(crate) fn register_send(&self, cx: &Context, oper: usize) -> bool {
-        self.senders.register(cx, oper, false, || {
-            !self.is_full() || self.is_disconnected()
-        })
+        self.senders
+            .register(cx, oper, false, || self.room_or_disconnected())
+    }
+
+    /// What a parked sender waits for.
+    fn room_or_disconnected(&self) -> bool {
+        !self.is_full() || self.is_disconnected()
     }
 
     fn buffer_empty(&self) -> bool {

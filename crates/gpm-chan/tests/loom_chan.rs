@@ -59,6 +59,29 @@ fn bounded_handoff_keeps_fifo() {
     });
 }
 
+#[test]
+fn parked_senders_of_a_full_buffer_each_deliver_once() {
+    // Capacity 1 and two senders: whoever finds the buffer full parks with its message,
+    // and a receive puts that message in the slot it freed, so the sender has nothing left
+    // to do. (A receive whose freed slot another sender takes first wakes the parked one
+    // to try again instead; a model with that third party is too large for loom here, and
+    // `tests/chan_programs.rs` stresses it.)
+    // Every message arrives exactly once, none is forgotten next to a free slot. Three
+    // threads: two preemptions keep the model in seconds (three took minutes).
+    gpm_g::loom_model::check(2, || {
+        let (tx, rx) = bounded::<u32>(1);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || tx.send(1).unwrap());
+        let b = thread::spawn(move || tx2.send(2).unwrap());
+        let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
+        a.join().unwrap();
+        b.join().unwrap();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2], "each message once");
+        assert_eq!(rx.recv(), Err(RecvError));
+    });
+}
+
 fn send_vs_receiver_drop(make: fn() -> (Sender<Counted>, Receiver<Counted>)) {
     model(move || {
         let drops = Arc::new(AtomicUsize::new(0));
