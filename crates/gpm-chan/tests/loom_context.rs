@@ -37,12 +37,17 @@ fn wait(cx: &Cx, abort: bool) -> bool {
     }
 }
 
+/// A model goroutine (the calling thread) with a fresh context.
+fn owner() -> (Arc<Record>, Cx) {
+    let rec = Arc::new(Record::new());
+    rec.enter();
+    (rec, Cx::acquire())
+}
+
 /// A model goroutine (the calling thread) with a fresh context, and a claimer racing for
 /// it on another thread, whose handle says whether it won the claim.
 fn owner_and_claimer() -> (Arc<Record>, Cx, thread::JoinHandle<bool>) {
-    let rec = Arc::new(Record::new());
-    rec.enter();
-    let cx = Cx::acquire();
+    let (rec, cx) = owner();
     let peer = {
         let cx = cx.clone();
         thread::spawn(move || cx.claim_and_finish())
@@ -108,9 +113,7 @@ fn an_owner_unwound_at_shutdown_leaves_a_held_claim_and_keeps_its_record() {
     // for it (the claimer here finishes only once the owner has left), and the record must
     // outlive the claimer's ready.
     model(|| {
-        let rec = Arc::new(Record::new());
-        rec.enter();
-        let cx = Cx::acquire();
+        let (rec, cx) = owner();
         // The wait queue: its lock orders every look at the entry before the owner's
         // unregister.
         let queue = Arc::new(Mutex::new(Some(cx.listed())));
@@ -158,9 +161,7 @@ fn an_owner_unwound_at_shutdown_takes_its_entry_out_before_a_claim_under_lock() 
     // having waited out the claim, and its record is still there for the ready), or the
     // peer finds the queue empty.
     model(|| {
-        let rec = Arc::new(Record::new());
-        rec.enter();
-        let cx = Cx::acquire();
+        let (rec, cx) = owner();
         let queue = Arc::new(Queue::default());
         queue.list(&cx);
         let peer = {

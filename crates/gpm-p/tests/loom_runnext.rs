@@ -148,20 +148,29 @@ fn runnext_fill_and_displace_race_a_thief() {
     });
 }
 
+/// The thief's M, on a thread of its own: one steal from `victim` with `take_runnext`,
+/// returning the body of the G it got, if any.
+fn steal_once(
+    thief: PRef,
+    victim: Arc<PShared>,
+    bodies: Arc<Vec<Arc<Body>>>,
+) -> thread::JoinHandle<Vec<u64>> {
+    thread::spawn(move || {
+        victim
+            .steal_into(&thief, true)
+            .map(|g| read(&bodies, &g))
+            .into_iter()
+            .collect()
+    })
+}
+
 /// The holder fills `runnext` and runs it itself (`next`) while the thief steals: exactly one
 /// of them gets the G, and a second fill after that finds the slot as the race left it.
 #[test]
 fn runnext_take_races_a_thief() {
     model(|| {
         let m = Model::new();
-        let (thief, victim, bs) = (m.thief, m.victim, m.bodies.clone());
-        let t = thread::spawn(move || {
-            victim
-                .steal_into(&thief, true)
-                .map(|g| read(&bs, &g))
-                .into_iter()
-                .collect::<Vec<u64>>()
-        });
+        let t = steal_once(m.thief, m.victim, m.bodies.clone());
 
         fill(&m.bodies[0], 1);
         m.holder.push_next(m.g1);
@@ -198,14 +207,7 @@ fn runnext_take_races_a_thief() {
 fn runnext_taken_while_the_holder_runs_a_goroutine() {
     model(|| {
         let m = Model::new();
-        let (thief, victim, bs) = (m.thief, m.victim, m.bodies.clone());
-        let t = thread::spawn(move || {
-            victim
-                .steal_into(&thief, true)
-                .map(|g| read(&bs, &g))
-                .into_iter()
-                .collect::<Vec<u64>>()
-        });
+        let t = steal_once(m.thief, m.victim, m.bodies.clone());
 
         fill(&m.bodies[0], 1);
         m.holder.push_next(m.g1);

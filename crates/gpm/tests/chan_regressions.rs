@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use gpm::chan::bounded;
+use gpm::chan::{bounded, Receiver, Sender};
 
 /// Go's TestChan (carried over in `chan_golang.rs`) hung: on a full `bounded(1)` with two
 /// parked senders, a receive woke one sender, which then completed by handing its message
@@ -51,27 +51,15 @@ fn producers_on_a_full_buffer_are_never_left_parked() {
     const PRODUCERS: u64 = 4;
     const PER_PRODUCER: u64 = 250_000;
     let rt = gpm::Runtime::builder().procs(2).build().unwrap();
-    for consumers in [1u64, 4] {
+    for consumers in [1usize, 4] {
         for round in 0..10 {
             let (done, finished) = std::sync::mpsc::channel();
             drop(rt.spawn(move || {
                 let (tx, rx) = bounded::<u64>(1024);
-                for p in 0..PRODUCERS {
-                    let tx = tx.clone();
-                    gpm::go!(move || {
-                        for i in p * PER_PRODUCER..(p + 1) * PER_PRODUCER {
-                            tx.send(i).unwrap();
-                        }
-                    });
-                }
-                drop(tx);
-                let sums: Vec<_> = (0..consumers)
-                    .map(|_| {
-                        let rx = rx.clone();
-                        gpm::go!(move || rx.iter().sum::<u64>())
-                    })
-                    .collect();
-                let sum: u64 = sums.into_iter().map(|h| h.join().unwrap()).sum();
+                spawn_producers(tx, PRODUCERS, PER_PRODUCER);
+                let sum: u64 = consume(&rx, consumers, |rx| rx.iter().sum::<u64>())
+                    .into_iter()
+                    .sum();
                 done.send(sum).unwrap();
             }));
             let n = PRODUCERS * PER_PRODUCER;
@@ -100,22 +88,8 @@ fn senders_parked_on_a_one_slot_buffer_each_deliver_once_in_order() {
         let (done, finished) = std::sync::mpsc::channel();
         drop(rt.spawn(move || {
             let (tx, rx) = bounded::<u64>(1);
-            for p in 0..PRODUCERS {
-                let tx = tx.clone();
-                gpm::go!(move || {
-                    for i in p * PER_PRODUCER..(p + 1) * PER_PRODUCER {
-                        tx.send(i).unwrap();
-                    }
-                });
-            }
-            drop(tx);
-            let got: Vec<_> = (0..consumers)
-                .map(|_| {
-                    let rx = rx.clone();
-                    gpm::go!(move || rx.iter().collect::<Vec<u64>>())
-                })
-                .collect();
-            let got: Vec<Vec<u64>> = got.into_iter().map(|h| h.join().unwrap()).collect();
+            spawn_producers(tx, PRODUCERS, PER_PRODUCER);
+            let got = consume(&rx, consumers, |rx| rx.iter().collect::<Vec<u64>>());
             done.send(got).unwrap();
         }));
         let got = finished
@@ -136,4 +110,32 @@ fn senders_parked_on_a_one_slot_buffer_each_deliver_once_in_order() {
             "{consumers} consumer(s): each message exactly once"
         );
     }
+}
+
+/// Spawns `producers` goroutines, producer `p` sending `p * per_producer` and on, up to the
+/// next producer's first value, in order; the caller's sender goes with the call.
+fn spawn_producers(tx: Sender<u64>, producers: u64, per_producer: u64) {
+    for p in 0..producers {
+        let tx = tx.clone();
+        gpm::go!(move || {
+            for i in p * per_producer..(p + 1) * per_producer {
+                tx.send(i).unwrap();
+            }
+        });
+    }
+}
+
+/// Runs `f` on the channel in each of `consumers` goroutines and returns what each gave.
+fn consume<R: Send + 'static>(
+    rx: &Receiver<u64>,
+    consumers: usize,
+    f: fn(&Receiver<u64>) -> R,
+) -> Vec<R> {
+    let all: Vec<_> = (0..consumers)
+        .map(|_| {
+            let rx = rx.clone();
+            gpm::go!(move || f(&rx))
+        })
+        .collect();
+    all.into_iter().map(|h| h.join().unwrap()).collect()
 }
