@@ -316,8 +316,9 @@ impl<T> Array<T> {
         let msg = match self.handover(msg) {
             Ok(()) => {
                 // The buffer was empty, so it has room this send did not use. This sender may
-                // have been the one woken for that room (every receive wakes one parked sender):
-                // pass the wakeup on, or another parked sender waits next to an empty buffer.
+                // have been the one woken for that room (a receive wakes a parked sender whose
+                // message it could not place): pass the wakeup on, or another parked sender
+                // waits next to an empty buffer.
                 self.notify_sender();
                 return Ok(());
             }

@@ -14,7 +14,7 @@
 //!     └── abort (the owner: deadline passed, or a channel was ready) ──▶ ABORTED
 //!                                          s = OPERATION(i) | DISCONNECTED | ABORTED
 //!
-//!  WAITING_LOCKED ──try_claim, under the queue's lock──▶ CLAIMED …   (no abort)
+//!  WAITING_LOCKED ──try_claim, under the queue's lock──▶ CLAIMED …   (aborted only unlisted)
 //! ```
 //!
 //! - Only one party wins `WAITING → CLAIMED` (a compare-exchange), so an operation is
