@@ -354,11 +354,7 @@ impl<T> Array<T> {
                 // Unwinding at shutdown: nobody will make room.
                 return Err(SendTimeoutError::Disconnected(msg));
             }
-            let (sel, back) = Context::with(|cx| {
-                if deadline.is_none() {
-                    // Only `senders`' lock holders claim it (see `Context::claim_under_lock`).
-                    cx.claim_under_lock();
-                }
+            let (sel, back) = Context::with_plain(deadline, |cx| {
                 // SAFETY: we own `cx` and it is not listed yet.
                 unsafe { cx.put(msg) };
                 self.senders

@@ -57,11 +57,7 @@ pub(crate) fn recv<T>(
             // Unwinding at shutdown: nobody will send.
             return Err(RecvTimeoutError::Disconnected);
         }
-        let got = Context::with(|cx| {
-            if deadline.is_none() {
-                // Only `receivers`' lock holders claim it (see `Context::claim_under_lock`).
-                cx.claim_under_lock();
-            }
+        let got = Context::with_plain(deadline, |cx| {
             register(cx);
             match cx.wait_listed(deadline, |cx| receivers.unregister(cx, 0)) {
                 Selected::Aborted => {

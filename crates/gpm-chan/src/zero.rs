@@ -18,7 +18,7 @@
 //! - Claims are taken under the mutex, and the claimer finishes (copies the message, stores
 //!   the final state, readies the owner) after releasing it. So a plain `send` or `recv`
 //!   without a deadline, listed here alone, has its context claimed under the lock, with
-//!   no compare-exchange (`Context::claim_under_lock`).
+//!   no compare-exchange (`Context::with_plain`).
 
 use std::marker::PhantomData;
 use std::time::Instant;
@@ -130,12 +130,9 @@ impl<T> Zero<T> {
         if deadline.is_some_and(|d| crate::sync::now() >= d) {
             return Err(SendTimeoutError::Timeout(msg));
         }
-        Context::with(|cx| {
+        Context::with_plain(deadline, |cx| {
             // SAFETY: we own `cx` and it is not listed yet.
             unsafe { cx.put(msg) };
-            if deadline.is_none() {
-                cx.claim_under_lock();
-            }
             inner.senders.register(cx, 0, true);
             drop(inner);
             let sel = cx.wait_listed(deadline, |cx| self.unregister_send(cx, 0));
@@ -173,10 +170,7 @@ impl<T> Zero<T> {
             if deadline.is_some_and(|d| crate::sync::now() >= d) {
                 return Err(RecvTimeoutError::Timeout);
             }
-            let got = Context::with(|cx| {
-                if deadline.is_none() {
-                    cx.claim_under_lock();
-                }
+            let got = Context::with_plain(deadline, |cx| {
                 inner.receivers.register(cx, 0, true);
                 let nudge = inner.senders.claim(Some(cx), |e| !e.handover);
                 drop(inner);

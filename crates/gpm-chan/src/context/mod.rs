@@ -258,10 +258,24 @@ impl Context {
         }
     }
 
+    /// [`Context::with`] for a plain `send` or `recv`, which lists its context in one wait
+    /// queue only: without a deadline every claim of it takes that queue's lock, so it is
+    /// marked [`Context::claim_under_lock`]. `f` must abort it only with
+    /// [`Context::abort_listed`] and wait with [`Context::wait_listed`], whose `unlist`
+    /// takes that lock.
+    #[inline(always)]
+    pub(crate) fn with_plain<R>(deadline: Option<Instant>, f: impl FnOnce(&Context) -> R) -> R {
+        Context::with(|cx| {
+            if deadline.is_none() {
+                cx.claim_under_lock();
+            }
+            f(cx)
+        })
+    }
+
     /// Marks a fresh context, before it is listed, as one whose every claim takes the lock
-    /// of the one wait queue it is listed in (see the module docs): the caller waits with
-    /// no deadline, lists it nowhere else, aborts it only with [`Context::abort_listed`],
-    /// and waits with [`Context::wait_listed`], whose `unlist` takes that lock.
+    /// of the one wait queue it is listed in (see the module docs and
+    /// [`Context::with_plain`]).
     #[inline]
     pub(crate) fn claim_under_lock(&self) {
         debug_assert_eq!(self.0.state.load(Ordering::Relaxed), WAITING);
