@@ -36,6 +36,8 @@ impl World {
     }
 
     fn touch(&self) {
+        // SAFETY: whoever owns the P touches it; two owners at once is the race loom
+        // reports, which is what the model checks.
         self.p.with_mut(|v| unsafe { *v += 1 });
     }
 }

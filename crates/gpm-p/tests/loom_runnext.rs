@@ -32,8 +32,8 @@ impl Entry for NoEntry {
     fn cancel(&self) {}
 }
 
-// SAFETY (of the test's `Sync`): the cell is written before the G is pushed and read after
-// it was taken, by whoever holds the G: the model checks exactly that.
+// SAFETY: the cell is written before the G is pushed and read after it was taken, by
+// whoever holds the G: the model checks exactly that.
 unsafe impl Sync for Body {}
 
 /// A scheduler that no G in this model ever reaches.

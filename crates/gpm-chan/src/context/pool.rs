@@ -68,9 +68,10 @@ pub(crate) fn release(cx: Context) {
     }
     #[cfg(loom)]
     {
-        // SAFETY: the owner's own flag, and its write of `live`, which loom checks against
-        // every read through an entry.
+        // SAFETY: the owner's own flag, which only the owner writes.
         if !cx.0.left_held.with(|h| unsafe { *h }) {
+            // SAFETY: the owner's write of `live`, which loom checks against every read
+            // through an entry.
             cx.0.live.with_mut(|l| unsafe { *l = false });
         }
         drop(cx);
