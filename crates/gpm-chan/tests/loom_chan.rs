@@ -63,11 +63,11 @@ fn bounded_handoff_keeps_fifo() {
 fn parked_senders_of_a_full_buffer_each_deliver_once() {
     // Capacity 1 and two senders: whoever finds the buffer full parks with its message,
     // and a receive puts that message in the slot it freed, so the sender has nothing left
-    // to do. (A receive whose freed slot another sender takes first wakes the parked one
-    // to try again instead; a model with that third party is too large for loom here, and
-    // `tests/chan_programs.rs` stresses it.)
-    // Every message arrives exactly once, none is forgotten next to a free slot. Three
-    // threads: two preemptions keep the model in seconds (three took minutes).
+    // to do. Every message arrives exactly once, none is forgotten next to a free slot.
+    // Three threads: two preemptions keep the model in seconds (three took minutes). A
+    // receive whose freed slot another sender takes first wakes the parked one to try
+    // again instead; a model with that third party is too large for loom here, and
+    // `gpm/tests/chan_regressions.rs` stresses it on the runtime.
     gpm_g::loom_model::check(2, || {
         let (tx, rx) = bounded::<u32>(1);
         let tx2 = tx.clone();
