@@ -64,12 +64,25 @@ pub struct Tenure(u64);
 /// one flag per P, and such a stale `enter` cleared the new holder's flag mid-section,
 /// which the stress run of the schedule loop turned into a P that sysmon waited on forever).
 #[derive(Debug, Clone, Default)]
-pub struct Holder(Arc<AtomicBool>);
+pub struct Holder(Arc<Busy>);
+
+/// The `busy` flag, in cache lines of its own: its M stores it at every section's entry and
+/// exit, twice a hop, and any allocation that shared its line (a channel that goroutines on
+/// another M use, say) would have that line taken from it each time, as a P's halves were
+/// (see `crate::p`).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Busy(AtomicBool);
 
 impl Holder {
     /// A new M's flag, clear.
     pub fn new() -> Holder {
-        Holder(Arc::new(AtomicBool::new(false)))
+        Holder(Arc::new(Busy(AtomicBool::new(false))))
+    }
+
+    #[inline]
+    fn flag(&self) -> &AtomicBool {
+        &self.0 .0
     }
 }
 
@@ -78,7 +91,7 @@ impl Holder {
 pub struct Lease {
     state: AtomicU64,
     /// The current holder's flag, for sysmon (set at each `hold`).
-    holder: Mutex<Option<Arc<AtomicBool>>>,
+    holder: Mutex<Option<Arc<Busy>>>,
     syscall: AtomicBool,
     tick: AtomicU32,
     syscall_tick: AtomicU32,
@@ -106,7 +119,7 @@ impl Lease {
     /// everything the previous owner did before this). The M starts inside a section.
     pub fn hold(&self, h: &Holder) -> Tenure {
         let tenure = (self.state.load(Ordering::Relaxed) >> 2) + 1;
-        h.0.store(true, Ordering::Relaxed);
+        h.flag().store(true, Ordering::Relaxed);
         *lock(&self.holder) = Some(h.0.clone());
         self.syscall.store(false, Ordering::Relaxed);
         self.state.store(tenure << 2 | HELD, Ordering::Release);
@@ -118,10 +131,10 @@ impl Lease {
     /// holds the P and must not touch it.
     #[inline]
     pub fn enter(&self, h: &Holder, t: Tenure) -> bool {
-        h.0.store(true, Ordering::Relaxed);
+        h.flag().store(true, Ordering::Relaxed);
         barrier::light();
         if self.state.load(Ordering::Relaxed) != t.0 << 2 | HELD {
-            h.0.store(false, Ordering::Release);
+            h.flag().store(false, Ordering::Release);
             return false;
         }
         true
@@ -130,7 +143,7 @@ impl Lease {
     /// The holder stops using the P for now (a goroutine is about to run).
     #[inline]
     pub fn leave(&self, h: &Holder) {
-        h.0.store(false, Ordering::Release);
+        h.flag().store(false, Ordering::Release);
     }
 
     /// The holder, inside a section, gives the P up. True if it did (the P is idle and the
@@ -146,7 +159,7 @@ impl Lease {
                 Ordering::Relaxed,
             )
             .is_ok();
-        h.0.store(false, Ordering::Release);
+        h.flag().store(false, Ordering::Release);
         released
     }
 
@@ -172,7 +185,7 @@ impl Lease {
     pub fn holder_out(&self) -> bool {
         lock(&self.holder)
             .as_ref()
-            .is_none_or(|busy| !busy.load(Ordering::Acquire))
+            .is_none_or(|busy| !busy.0.load(Ordering::Acquire))
     }
 
     /// True between a successful [`Lease::try_revoke`] and [`Lease::taken`].
